@@ -1,0 +1,57 @@
+package io.agnes.bqmc.bigquery;
+
+import java.io.InterruptedIOException;
+import java.net.ConnectException;
+import java.net.NoRouteToHostException;
+import java.net.SocketException;
+import java.net.SocketTimeoutException;
+import java.net.UnknownHostException;
+import java.util.Set;
+
+import com.google.cloud.bigquery.BigQueryException;
+
+/**
+ * Decides which BigQuery failures are worth another attempt (contract section 5): throttling,
+ * server-side errors, and the network failing under us. Client errors (400, 401, 403
+ * accessDenied/quotaExceeded, 404) and unreadable answers are final.
+ */
+public final class FailureClassifier {
+
+    private static final Set<Integer> RETRYABLE_STATUS = Set.of(429, 500, 502, 503, 504);
+    private static final Set<String> RETRYABLE_403_REASONS = Set.of("rateLimitExceeded", "backendError");
+
+    private FailureClassifier() {
+    }
+
+    public static boolean isRetryable(BigQueryException e) {
+        int code = e.getCode();
+        if (RETRYABLE_STATUS.contains(code)) {
+            return true;
+        }
+        if (code == 403) {
+            return RETRYABLE_403_REASONS.contains(e.getReason());
+        }
+        return isConnectionFailure(e);
+    }
+
+    /** Connection refused or reset, unknown host, and timeouts anywhere in the cause chain. */
+    static boolean isConnectionFailure(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof SocketTimeoutException || t instanceof ConnectException
+                    || t instanceof NoRouteToHostException || t instanceof UnknownHostException
+                    || t instanceof SocketException || t instanceof InterruptedIOException) {
+                return true;
+            }
+            if (t.getCause() == t) {
+                break;
+            }
+        }
+        return false;
+    }
+
+    /** The stored error text: {@code <ExceptionSimpleName>: <message>}. */
+    public static String describe(Throwable e) {
+        String message = e.getMessage();
+        return e.getClass().getSimpleName() + ": " + (message == null ? "" : message.strip());
+    }
+}

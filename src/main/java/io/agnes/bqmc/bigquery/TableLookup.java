@@ -1,0 +1,69 @@
+package io.agnes.bqmc.bigquery;
+
+import com.google.cloud.bigquery.BigQuery;
+import com.google.cloud.bigquery.BigQueryException;
+import com.google.cloud.bigquery.Table;
+import com.google.cloud.bigquery.TableId;
+import io.agnes.bqmc.refresh.TableRefresh;
+import io.agnes.bqmc.registry.BigQueryTarget;
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+import org.apache.camel.component.google.bigquery.GoogleBigQueryConnectionFactory;
+
+/**
+ * One {@code tables.get} per call: the route around it decides whether to call again.
+ * A retryable failure is thrown as {@link RetryableBigQueryException} for Camel redelivery;
+ * every other outcome is recorded on the exchange's {@link TableRefresh}.
+ */
+public class TableLookup implements Processor {
+
+    private final GoogleBigQueryConnectionFactory connectionFactory;
+
+    public TableLookup(GoogleBigQueryConnectionFactory connectionFactory) {
+        this.connectionFactory = connectionFactory;
+    }
+
+    @Override
+    public void process(Exchange exchange) throws Exception {
+        TableRefresh refresh = exchange.getProperty(TableRefresh.PROPERTY, TableRefresh.class);
+        BigQueryTarget target = refresh.target();
+        BigQuery client;
+        try {
+            client = connectionFactory.getDefaultClient();
+        } catch (BigQueryNotConfiguredException e) {
+            refresh.noData(e.getMessage());
+            return;
+        }
+        refresh.attemptStarting();
+        try {
+            Table table = client.getTable(TableId.of(target.project(), target.dataset(), target.table()));
+            if (table == null) {
+                // the client answers a 404 with null rather than an exception
+                refresh.noData("table " + target + " not found (404)");
+            } else {
+                refresh.succeeded(TableMetadataMapper.map(table));
+            }
+        } catch (BigQueryException e) {
+            if (FailureClassifier.isRetryable(e)) {
+                throw new RetryableBigQueryException(e);
+            }
+            refresh.failed(FailureClassifier.describe(e));
+        } finally {
+            refresh.attemptEnded();
+        }
+    }
+
+    /** After the last redelivery: the table keeps its last good numbers and records why. */
+    public static void retriesExhausted(Exchange exchange) {
+        RetryableBigQueryException e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, RetryableBigQueryException.class);
+        TableRefresh refresh = exchange.getProperty(TableRefresh.PROPERTY, TableRefresh.class);
+        refresh.failed(FailureClassifier.describe(e.getCause()));
+    }
+
+    /** Anything unforeseen (an unmappable answer, a client bug) is this table's error, not the run's. */
+    public static void unexpectedFailure(Exchange exchange) {
+        Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        TableRefresh refresh = exchange.getProperty(TableRefresh.PROPERTY, TableRefresh.class);
+        refresh.failed(FailureClassifier.describe(e));
+    }
+}

@@ -1,0 +1,113 @@
+package io.agnes.bqmc.config;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.SQLException;
+
+import com.zaxxer.hikari.HikariConfig;
+import com.zaxxer.hikari.HikariDataSource;
+import io.agnes.bqmc.bigquery.ConfiguredBigQueryConnectionFactory;
+import io.agnes.bqmc.bigquery.TableLookup;
+import io.agnes.bqmc.cache.CacheSchema;
+import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
+import io.agnes.bqmc.registry.RegistryFileImporter;
+import org.apache.camel.CamelConfiguration;
+import org.apache.camel.CamelContext;
+import org.apache.camel.spi.Registry;
+import org.apache.camel.support.service.ServiceSupport;
+
+/**
+ * Wires every bean of the service in one place, from the validated {@link Settings}. The
+ * routes find them by name ({@code dataSource} for camel-jdbc, {@code tableLookup},
+ * {@code singleFlightRoutePolicy}, {@code registryFileImporter}).
+ */
+public class AppConfiguration implements CamelConfiguration {
+
+    private final Settings settings;
+
+    public AppConfiguration(Settings settings) {
+        this.settings = settings;
+    }
+
+    @Override
+    public void configure(CamelContext context) throws Exception {
+        HikariDataSource dataSource = dataSource(settings);
+        // closed after the routes stopped, so an in-flight run can still write
+        context.addService(new ServiceSupport() {
+            @Override
+            protected void doStop() {
+                dataSource.close();
+            }
+        }, true, true);
+
+        ConfiguredBigQueryConnectionFactory bigQuery = new ConfiguredBigQueryConnectionFactory(settings);
+        bigQuery.setCamelContext(context);
+
+        Registry registry = context.getRegistry();
+        registry.bind("settings", settings);
+        registry.bind("dataSource", dataSource);
+        registry.bind("bigQueryConnectionFactory", bigQuery);
+        registry.bind("tableLookup", new TableLookup(bigQuery));
+        registry.bind("singleFlightRoutePolicy", new SingleFlightRoutePolicy());
+        registry.bind("registryFileImporter", new RegistryFileImporter(dataSource));
+    }
+
+    /**
+     * A small pool: DuckDB is in-process, so connections are cheap, but each refresh thread
+     * writes, and the API reads beside it.
+     */
+    static HikariDataSource dataSource(Settings settings) throws SQLException {
+        createParentDirectory(settings.dbUrl());
+        HikariConfig config = new HikariConfig();
+        config.setPoolName("bqmc-db");
+        config.setJdbcUrl(settings.dbUrl());
+        config.setMaximumPoolSize(settings.refreshConcurrency() + 4);
+        config.setMinimumIdle(1);
+        config.setConnectionTimeout(30_000);
+        // fail the start with the driver's own reason (missing directory, file locked by another process)
+        config.setInitializationFailTimeout(1);
+        HikariDataSource dataSource;
+        try {
+            dataSource = new HikariDataSource(config);
+        } catch (RuntimeException e) {
+            throw new SQLException("cannot open database " + settings.dbUrl() + ": " + rootMessage(e), e);
+        }
+        try {
+            CacheSchema.ensure(dataSource);
+        } catch (SQLException e) {
+            dataSource.close();
+            throw new SQLException("cannot prepare database " + settings.dbUrl() + ": " + e.getMessage(), e);
+        }
+        return dataSource;
+    }
+
+    /** DuckDB creates the file but not its directory; {@code data/} should just work. */
+    private static void createParentDirectory(String url) {
+        String prefix = "jdbc:duckdb:";
+        if (!url.startsWith(prefix)) {
+            return;
+        }
+        String file = url.substring(prefix.length());
+        int query = file.indexOf('?');
+        if (query >= 0) {
+            file = file.substring(0, query);
+        }
+        if (file.isEmpty() || file.startsWith(":memory:")) {
+            return;
+        }
+        Path parent = Path.of(file).toAbsolutePath().getParent();
+        try {
+            Files.createDirectories(parent);
+        } catch (Exception ignored) {
+            // the driver's own error on open names the problem better
+        }
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+}

@@ -1,0 +1,101 @@
+package io.agnes.bqmc.demo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * A local stand-in for the one BigQuery REST call this service makes ({@code tables.get}),
+ * so that {@code --demo} runs the real client over real HTTP without a Google account.
+ * Table resources are JSON files under {@code demo/bigquery/<project>.<dataset>.<table>.json};
+ * an unknown table gets BigQuery's 404 error body, and tables whose id ends in {@code _flaky}
+ * answer every other request with a 503 {@code backendError}, which the service retries.
+ */
+public final class BigQueryStandIn implements AutoCloseable {
+
+    private static final Pattern TABLES_GET =
+            Pattern.compile("/bigquery/v2/projects/([^/]+)/datasets/([^/]+)/tables/([^/]+)");
+
+    private final HttpServer server;
+    private final Map<String, AtomicInteger> requestsPerTable = new ConcurrentHashMap<>();
+
+    private BigQueryStandIn(HttpServer server) {
+        this.server = server;
+    }
+
+    /** Starts on a free loopback port. */
+    public static BigQueryStandIn start() throws IOException {
+        HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
+        BigQueryStandIn standIn = new BigQueryStandIn(server);
+        server.createContext("/", standIn::handle);
+        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
+            Thread t = new Thread(r, "bigquery-stand-in");
+            t.setDaemon(true);
+            return t;
+        }));
+        server.start();
+        return standIn;
+    }
+
+    public URI url() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            Matcher m = TABLES_GET.matcher(exchange.getRequestURI().getPath());
+            if (!"GET".equals(exchange.getRequestMethod()) || !m.matches()) {
+                send(exchange, 404, error(404, "notFound", "Not found: " + exchange.getRequestURI().getPath()));
+                return;
+            }
+            String fqn = m.group(1) + "." + m.group(2) + "." + m.group(3);
+            int n = requestsPerTable.computeIfAbsent(fqn, k -> new AtomicInteger()).incrementAndGet();
+            if (m.group(3).endsWith("_flaky") && n % 2 == 1) {
+                send(exchange, 503, error(503, "backendError", "Backend error. Please try again."));
+                return;
+            }
+            try (InputStream table = BigQueryStandIn.class.getResourceAsStream("/demo/bigquery/" + fqn + ".json")) {
+                if (table == null) {
+                    send(exchange, 404, error(404, "notFound", "Not found: Table " + m.group(1) + ":" + m.group(2)
+                            + "." + m.group(3)));
+                } else {
+                    send(exchange, 200, table.readAllBytes());
+                }
+            }
+        }
+    }
+
+    /** BigQuery's error body shape, which the client parses for code and reason. */
+    private static byte[] error(int code, String reason, String message) {
+        String json = "{\"error\":{\"code\":" + code + ",\"message\":\"" + message + "\",\"errors\":[{\"message\":\""
+                + message + "\",\"domain\":\"global\",\"reason\":\"" + reason + "\"}],\"status\":\""
+                + (code == 404 ? "NOT_FOUND" : "UNAVAILABLE") + "\"}}";
+        return json.getBytes(StandardCharsets.UTF_8);
+    }
+
+    private static void send(HttpExchange exchange, int status, byte[] body) throws IOException {
+        exchange.getResponseHeaders().set("Content-Type", "application/json; charset=UTF-8");
+        exchange.sendResponseHeaders(status, body.length);
+        try (OutputStream out = exchange.getResponseBody()) {
+            out.write(body);
+        }
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+    }
+}

@@ -1,0 +1,54 @@
+package io.agnes.bqmc.demo;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Map;
+
+/**
+ * Prepares {@code --demo}: starts the {@link BigQueryStandIn}, writes the sample registry file,
+ * and points the service at both and at its own database under {@code data/demo/}, so the
+ * demo never touches a real system database. Sample tables are invented (project {@code agnes-demo}).
+ */
+public final class DemoEnvironment {
+
+    static final Path DEMO_DIR = Path.of("data", "demo");
+
+    private DemoEnvironment() {
+    }
+
+    /** Overlays the demo's settings on {@code environment}; timing settings the caller gave are kept. */
+    public static BigQueryStandIn start(Map<String, String> environment) throws IOException {
+        Files.createDirectories(DEMO_DIR);
+        Path registry = DEMO_DIR.resolve("registry.yaml");
+        try (InputStream in = DemoEnvironment.class.getResourceAsStream("/demo/registry.yaml")) {
+            Files.copy(in, registry, StandardCopyOption.REPLACE_EXISTING);
+        }
+        BigQueryStandIn standIn = BigQueryStandIn.start();
+        Path database = DEMO_DIR.resolve("system.duckdb");
+        environment.put("BIGQUERY_API_URL", standIn.url().toString());
+        environment.remove("GOOGLE_APPLICATION_CREDENTIALS");
+        environment.put("AGNES_REGISTRY_FILE", registry.toString());
+        environment.put("AGNES_DB_URL", "jdbc:duckdb:" + database);
+        environment.put("BIGQUERY_PROJECT", "agnes-demo");
+        environment.putIfAbsent("SCHEDULER_STARTUP_GRACE_SECONDS", "3");
+        environment.putIfAbsent("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "60");
+        environment.putIfAbsent("BIGQUERY_RETRY_INITIAL_DELAY_MS", "250");
+
+        System.out.printf("""
+
+                bq-metadata-cache demo
+                  BigQuery stand-in : %s (invented sample tables, project agnes-demo)
+                  registry file     : %s (edit it: the service re-imports it within a second)
+                  database          : %s (table bq_metadata_cache)
+                  first run in %s s, then every %s s; watch the 'bq metadata refresh' log lines.
+                  Ctrl+C to stop.
+
+                """, standIn.url(), registry, database,
+                environment.get("SCHEDULER_STARTUP_GRACE_SECONDS"),
+                environment.get("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL"));
+        return standIn;
+    }
+}

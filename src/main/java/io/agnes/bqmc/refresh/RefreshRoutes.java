@@ -1,0 +1,175 @@
+package io.agnes.bqmc.refresh;
+
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+
+import io.agnes.bqmc.bigquery.FailureClassifier;
+import io.agnes.bqmc.bigquery.RetryableBigQueryException;
+import io.agnes.bqmc.bigquery.TableLookup;
+import io.agnes.bqmc.cache.CacheWrites;
+import io.agnes.bqmc.config.Settings;
+import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
+import io.agnes.bqmc.registry.RegistryQueries;
+import io.agnes.bqmc.registry.RegistryRow;
+import io.agnes.bqmc.registry.TargetResolver;
+import io.agnes.bqmc.registry.UnknownTableException;
+import org.apache.camel.Exchange;
+import org.apache.camel.LoggingLevel;
+import org.apache.camel.builder.RouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The refresh pipeline. {@code direct:refresh-all} reads the remote BigQuery rows and splits
+ * them over the bounded {@code bqRefreshPool}; every row goes through {@code direct:refresh-table}
+ * (resolve, one lookup with redelivery, one cache write). {@code direct:refresh-one} serves the
+ * single-table endpoint through the same per-table route.
+ */
+public class RefreshRoutes extends RouteBuilder {
+
+    private static final Logger LOG = LoggerFactory.getLogger("io.agnes.bqmc.refresh");
+
+    /** Header carrying the registry id for {@code direct:refresh-one}. */
+    public static final String TABLE_ID_HEADER = "bqmc_table_id";
+
+    /** Write-write conflicts on one row (a run and a single refresh together) resolve on a retry. */
+    private static final int WRITE_REDELIVERIES = 3;
+
+    private final Settings settings;
+    private final TargetResolver resolver;
+
+    public RefreshRoutes(Settings settings) {
+        this.settings = settings;
+        this.resolver = new TargetResolver(settings.bigQueryProject());
+    }
+
+    @Override
+    public void configure() {
+        from("direct:refresh-all").routeId("refresh-all")
+                .routePolicyRef("singleFlightRoutePolicy")
+                .setBody(constant(RegistryQueries.SELECT_REMOTE_BIGQUERY))
+                .to("jdbc:dataSource?outputType=SelectList")
+                .split(body(), new RunTally()).parallelProcessing().executorService("bqRefreshPool")
+                    .process(this::startTable)
+                    .to("direct:refresh-table")
+                .end()
+                .process(this::summarize);
+
+        from("direct:refresh-one").routeId("refresh-one")
+                .setBody(constant(RegistryQueries.SELECT_BY_ID))
+                .to("jdbc:dataSource?useHeadersAsParameters=true&outputType=SelectList")
+                .process(this::startSingleTable)
+                .to("direct:refresh-table")
+                .process(e -> e.getMessage().setBody(refresh(e).result()));
+
+        from("direct:refresh-table").routeId("refresh-table")
+                .onException(SQLException.class)
+                    .maximumRedeliveries(WRITE_REDELIVERIES).redeliveryDelay(20).retryAttemptedLogLevel(LoggingLevel.DEBUG)
+                    .handled(true)
+                    .process(this::writeFailed)
+                .end()
+                .process(this::resolve)
+                .filter(e -> refresh(e).target() != null)
+                    .to("direct:bigquery-lookup")
+                .end()
+                .process(this::prepareWrite)
+                .to("jdbc:dataSource?useHeadersAsParameters=true")
+                .process(this::finish);
+
+        // Camel redelivery is the one retry mechanism: the client's own retries are off
+        from("direct:bigquery-lookup").routeId("bigquery-lookup")
+                .onException(RetryableBigQueryException.class)
+                    .maximumRedeliveries(settings.bigQueryMaxAttempts() - 1)
+                    .redeliveryDelay(settings.retryInitialDelayMs())
+                    .useExponentialBackOff().backOffMultiplier(2)
+                    .maximumRedeliveryDelay(Settings.RETRY_MAX_DELAY_MS)
+                    .retryAttemptedLogLevel(LoggingLevel.DEBUG).logExhausted(false)
+                    .handled(true)
+                    .process(TableLookup::retriesExhausted)
+                .end()
+                .onException(Exception.class)
+                    .handled(true).logExhausted(false)
+                    .process(TableLookup::unexpectedFailure)
+                .end()
+                .process("tableLookup");
+    }
+
+    private void startTable(Exchange exchange) {
+        @SuppressWarnings("unchecked")
+        Map<String, Object> columns = exchange.getMessage().getBody(Map.class);
+        RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
+        exchange.setProperty(TableRefresh.PROPERTY, new TableRefresh(RegistryRow.fromColumns(columns), run.runId()));
+    }
+
+    private void startSingleTable(Exchange exchange) {
+        List<?> rows = exchange.getMessage().getBody(List.class);
+        if (rows == null || rows.isEmpty()) {
+            throw new UnknownTableException(exchange.getMessage().getHeader(TABLE_ID_HEADER, String.class));
+        }
+        @SuppressWarnings("unchecked")
+        RegistryRow row = RegistryRow.fromColumns((Map<String, Object>) rows.get(0));
+        if (!row.isRemoteBigQuery()) {
+            throw new NotRemoteBigQueryTableException();
+        }
+        exchange.setProperty(TableRefresh.PROPERTY, new TableRefresh(row, RunInfo.start().runId()));
+    }
+
+    private void resolve(Exchange exchange) {
+        TableRefresh refresh = refresh(exchange);
+        TargetResolver.Resolution resolution = resolver.resolve(refresh.row());
+        if (resolution instanceof TargetResolver.Resolved r) {
+            refresh.target(r.target());
+        } else if (resolution instanceof TargetResolver.Invalid i) {
+            refresh.failed(i.reason());
+        } else if (resolution instanceof TargetResolver.NotConfigured n) {
+            refresh.noData(n.reason());
+        }
+    }
+
+    private void prepareWrite(Exchange exchange) {
+        TableRefresh refresh = refresh(exchange);
+        var message = exchange.getMessage();
+        String now = CacheWrites.nowUtc();
+        if (refresh.status() == TableStatus.OK) {
+            CacheWrites.successParameters(message, refresh.tableId(), refresh.metadata(), now);
+            message.setBody(CacheWrites.SUCCESS);
+        } else {
+            CacheWrites.failureParameters(message, refresh.tableId(), refresh.error(), now);
+            message.setBody(CacheWrites.FAILURE);
+        }
+    }
+
+    private void writeFailed(Exchange exchange) {
+        Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        TableRefresh refresh = refresh(exchange);
+        LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
+                LogText.safe(FailureClassifier.describe(e)));
+        refresh.failed("cache write failed: " + FailureClassifier.describe(e));
+        finish(exchange);
+    }
+
+    private void finish(Exchange exchange) {
+        TableRefresh refresh = refresh(exchange);
+        refresh.finished();
+        LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}",
+                refresh.runId(), LogText.safe(refresh.tableId()), refresh.status(),
+                refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs());
+    }
+
+    private void summarize(Exchange exchange) {
+        RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
+        Object body = exchange.getMessage().getBody();
+        // no remote rows: the split produced nothing to tally
+        RunTally.Counts counts = body instanceof RunTally.Counts c ? c : new RunTally.Counts();
+        RunSummary summary = counts.summary(run);
+        LOG.info("bq metadata refresh: run_id={} total={} ok={} no_data={} failed={} duration_ms={}",
+                summary.runId(), summary.total(), summary.succeeded(), summary.noData(), summary.failed(),
+                summary.durationMs());
+        exchange.getMessage().setBody(summary);
+    }
+
+    private static TableRefresh refresh(Exchange exchange) {
+        return exchange.getProperty(TableRefresh.PROPERTY, TableRefresh.class);
+    }
+}

@@ -1,0 +1,37 @@
+package io.agnes.bqmc.registry;
+
+import java.nio.file.Path;
+
+import io.agnes.bqmc.config.Settings;
+import org.apache.camel.builder.RouteBuilder;
+
+/**
+ * Watches {@code AGNES_REGISTRY_FILE} with the file component: read at start, and again
+ * whenever its modification time or size changes (noop keeps the file where it is; the
+ * idempotent key makes a changed file count as new).
+ */
+public class RegistryFileRoutes extends RouteBuilder {
+
+    /** How often the file is checked for changes. */
+    static final long POLL_MS = 1000;
+
+    private final Path registryFile;
+
+    public RegistryFileRoutes(Settings settings) {
+        this.registryFile = settings.registryFile();
+    }
+
+    @Override
+    public void configure() {
+        if (registryFile == null) {
+            return;
+        }
+        Path file = registryFile.toAbsolutePath().normalize();
+        fromF("file:%s?fileName=%s&noop=true&idempotentKey=${file:name}-${file:modified}-${file:size}"
+                + "&initialDelay=0&delay=%d&readLock=none",
+                file.getParent(), file.getFileName(), POLL_MS)
+                .routeId("registry-file-import")
+                .convertBodyTo(String.class, "UTF-8")
+                .bean("registryFileImporter", "importText");
+    }
+}
