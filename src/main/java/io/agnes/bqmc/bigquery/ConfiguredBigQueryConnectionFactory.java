@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.nio.file.Files;
 import java.util.List;
 
+import com.google.api.client.http.HttpTransport;
+import com.google.api.client.http.apache.v2.ApacheHttpTransport;
 import com.google.api.gax.retrying.RetrySettings;
 import com.google.auth.Credentials;
 import com.google.auth.oauth2.GoogleCredentials;
@@ -70,12 +72,21 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
 
     private BigQuery build() throws BigQueryNotConfiguredException {
         int timeoutMs = settings.bigQueryTimeoutSeconds() * 1000;
+        // Apache HttpClient with its automatic retries off: the JDK's HttpURLConnection silently
+        // resends a GET after a connection reset, which would break "one request per attempt".
+        // One pooled connection per concurrent lookup, so a run reuses its connections.
+        int connections = Math.max(20, settings.refreshConcurrency() + 4);
+        HttpTransport transport = new ApacheHttpTransport(ApacheHttpTransport.newDefaultHttpClientBuilder()
+                .setMaxConnPerRoute(connections)
+                .setMaxConnTotal(connections)
+                .build());
         BigQueryOptions.Builder builder = BigQueryOptions.newBuilder()
                 .setCredentials(credentials())
                 // only tables.get with an explicit project is ever sent; a fixed default keeps the
                 // client from probing the environment (or a metadata server) for one
                 .setProjectId(settings.bigQueryProject() != null ? settings.bigQueryProject() : "bq-metadata-cache")
                 .setTransportOptions(HttpTransportOptions.newBuilder()
+                        .setHttpTransportFactory(() -> transport)
                         .setConnectTimeout(timeoutMs)
                         .setReadTimeout(timeoutMs)
                         .build())

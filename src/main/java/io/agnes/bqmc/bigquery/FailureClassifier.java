@@ -9,6 +9,8 @@ import java.net.UnknownHostException;
 import java.util.Set;
 
 import com.google.cloud.bigquery.BigQueryException;
+import org.apache.http.ConnectionClosedException;
+import org.apache.http.NoHttpResponseException;
 
 /**
  * Decides which BigQuery failures are worth another attempt (contract section 5): throttling,
@@ -34,12 +36,16 @@ public final class FailureClassifier {
         return isConnectionFailure(e);
     }
 
-    /** Connection refused or reset, unknown host, and timeouts anywhere in the cause chain. */
+    /**
+     * Connection refused, reset or dropped before an answer, unknown host, and timeouts,
+     * anywhere in the cause chain.
+     */
     static boolean isConnectionFailure(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
             if (t instanceof SocketTimeoutException || t instanceof ConnectException
                     || t instanceof NoRouteToHostException || t instanceof UnknownHostException
-                    || t instanceof SocketException || t instanceof InterruptedIOException) {
+                    || t instanceof SocketException || t instanceof InterruptedIOException
+                    || t instanceof NoHttpResponseException || t instanceof ConnectionClosedException) {
                 return true;
             }
             if (t.getCause() == t) {

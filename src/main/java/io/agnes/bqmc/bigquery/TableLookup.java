@@ -8,6 +8,10 @@ import io.agnes.bqmc.refresh.TableRefresh;
 import io.agnes.bqmc.registry.BigQueryTarget;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
+import org.apache.camel.RuntimeCamelException;
+import io.agnes.bqmc.refresh.LogText;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import org.apache.camel.component.google.bigquery.GoogleBigQueryConnectionFactory;
 
 /**
@@ -16,6 +20,8 @@ import org.apache.camel.component.google.bigquery.GoogleBigQueryConnectionFactor
  * every other outcome is recorded on the exchange's {@link TableRefresh}.
  */
 public class TableLookup implements Processor {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TableLookup.class);
 
     private final GoogleBigQueryConnectionFactory connectionFactory;
 
@@ -62,8 +68,18 @@ public class TableLookup implements Processor {
 
     /** Anything unforeseen (an unmappable answer, a client bug) is this table's error, not the run's. */
     public static void unexpectedFailure(Exchange exchange) {
-        Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        Throwable e = unwrap(exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class));
         TableRefresh refresh = exchange.getProperty(TableRefresh.PROPERTY, TableRefresh.class);
+        LOG.warn("unexpected failure looking up table_id={}", LogText.safe(refresh.tableId()), e);
         refresh.failed(FailureClassifier.describe(e));
+    }
+
+    /** Camel's wrappers say nothing about what went wrong: report what they wrap. */
+    private static Throwable unwrap(Throwable e) {
+        Throwable t = e;
+        while (t instanceof RuntimeCamelException && t.getCause() != null) {
+            t = t.getCause();
+        }
+        return t;
     }
 }

@@ -14,7 +14,11 @@ import com.google.cloud.bigquery.TableDefinition;
 import com.google.cloud.bigquery.TableInfo;
 import com.google.cloud.bigquery.TimePartitioning;
 
-/** Maps a BigQuery Table resource to the cache's vocabulary (contract section 5). */
+/**
+ * Maps a BigQuery Table resource, as the official client models it, to the cache's vocabulary
+ * (contract section 5). The client keeps partitioning and clustering for tables and
+ * materialized views; for snapshots it drops them, so a snapshot's partition_by stays NULL.
+ */
 public final class TableMetadataMapper {
 
     /** Ingestion-time partitioning has no column: BigQuery exposes it as this pseudo column. */

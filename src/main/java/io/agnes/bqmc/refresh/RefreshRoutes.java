@@ -64,9 +64,10 @@ public class RefreshRoutes extends RouteBuilder {
                 .process(e -> e.getMessage().setBody(refresh(e).result()));
 
         from("direct:refresh-table").routeId("refresh-table")
+                // continued, not handled: a handled exception would also end the caller's route (the split)
                 .onException(SQLException.class)
                     .maximumRedeliveries(WRITE_REDELIVERIES).redeliveryDelay(20).retryAttemptedLogLevel(LoggingLevel.DEBUG)
-                    .handled(true)
+                    .continued(true).logExhausted(false)
                     .process(this::writeFailed)
                 .end()
                 .process(this::resolve)
@@ -85,11 +86,11 @@ public class RefreshRoutes extends RouteBuilder {
                     .useExponentialBackOff().backOffMultiplier(2)
                     .maximumRedeliveryDelay(Settings.RETRY_MAX_DELAY_MS)
                     .retryAttemptedLogLevel(LoggingLevel.DEBUG).logExhausted(false)
-                    .handled(true)
+                    .continued(true)
                     .process(TableLookup::retriesExhausted)
                 .end()
                 .onException(Exception.class)
-                    .handled(true).logExhausted(false)
+                    .continued(true).logExhausted(false)
                     .process(TableLookup::unexpectedFailure)
                 .end()
                 .process("tableLookup");
@@ -146,7 +147,6 @@ public class RefreshRoutes extends RouteBuilder {
         LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
                 LogText.safe(FailureClassifier.describe(e)));
         refresh.failed("cache write failed: " + FailureClassifier.describe(e));
-        finish(exchange);
     }
 
     private void finish(Exchange exchange) {

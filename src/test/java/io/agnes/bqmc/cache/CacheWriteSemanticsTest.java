@@ -1,0 +1,102 @@
+package io.agnes.bqmc.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.support.TestService;
+import io.agnes.bqmc.support.WireMocks;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Contract section 3: what a success and a failure write, and what they leave alone. */
+class CacheWriteSemanticsTest {
+
+    static final String P = "test-project";
+
+    @TempDir
+    Path dir;
+
+    WireMockServer bigQuery;
+    TestService service;
+
+    @BeforeEach
+    void start() throws Exception {
+        bigQuery = WireMocks.startBigQuery();
+        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
+        env.put("BIGQUERY_MAX_ATTEMPTS", "1");
+        service = TestService.start(env);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        service.close();
+        bigQuery.stop();
+    }
+
+    @Test
+    void failureKeepsLastGoodNumbersAndSuccessClearsTheError() throws Exception {
+        service.registerRemote("sales", "ds", "sales");
+        WireMocks.serveTable(bigQuery, P, "ds", "sales", 10, 1000);
+        assertThat(service.runAll().succeeded()).isEqualTo(1);
+        Map<String, Object> good = service.cacheRow("sales");
+
+        WireMocks.serveError(bigQuery, P, "ds", "sales", 500, "backendError", "Backend error");
+        RunSummary failed = service.runAll();
+        assertThat(failed.failed()).isEqualTo(1);
+        Map<String, Object> afterFailure = service.cacheRow("sales");
+        assertThat(afterFailure)
+                .containsEntry("rows", 10L)
+                .containsEntry("size_bytes", 1000L)
+                .containsEntry("entity_type", "BASE TABLE")
+                .containsEntry("known_columns", "[\"a\",\"b\"]")
+                .containsEntry("clustered_by", "[]")
+                .containsEntry("refreshed_at", good.get("refreshed_at"));
+        assertThat(afterFailure.get("error_at")).isNotNull();
+        assertThat((String) afterFailure.get("error_msg")).startsWith("BigQueryException: ").contains("Backend error");
+
+        WireMocks.serveTable(bigQuery, P, "ds", "sales", 11, 1100);
+        assertThat(service.runAll().succeeded()).isEqualTo(1);
+        Map<String, Object> recovered = service.cacheRow("sales");
+        assertThat(recovered).containsEntry("rows", 11L).containsEntry("size_bytes", 1100L)
+                .containsEntry("error_at", null).containsEntry("error_msg", null);
+        assertThat((String) recovered.get("refreshed_at")).isGreaterThan((String) good.get("refreshed_at"));
+    }
+
+    @Test
+    void firstFailureInsertsARowOfNullsWithTheError() throws Exception {
+        service.registerRemote("gone", "ds", "gone");
+        WireMocks.serveError(bigQuery, P, "ds", "gone", 404, "notFound", "Not found: Table test-project:ds.gone");
+        RunSummary summary = service.runAll();
+        assertThat(summary.noData()).isEqualTo(1);
+        Map<String, Object> row = service.cacheRow("gone");
+        assertThat(row)
+                .containsEntry("rows", null).containsEntry("size_bytes", null).containsEntry("partition_by", null)
+                .containsEntry("clustered_by", null).containsEntry("known_columns", null)
+                .containsEntry("entity_type", null).containsEntry("refreshed_at", null)
+                .containsEntry("error_msg", "provider returned no data: table test-project.ds.gone not found (404)");
+        assertThat(row.get("error_at")).isNotNull();
+    }
+
+    @Test
+    void errorMessagesAreCutTo512Characters() throws Exception {
+        service.registerRemote("chatty", "ds", "chatty");
+        WireMocks.serveError(bigQuery, P, "ds", "chatty", 400, "invalid", "x".repeat(2000));
+        service.runAll();
+        String message = (String) service.cacheRow("chatty").get("error_msg");
+        assertThat(message).hasSize(CacheWrites.MAX_ERROR_LENGTH).startsWith("BigQueryException: xxx");
+    }
+
+    @Test
+    void cutNeverSplitsASurrogatePair() {
+        String text = "e".repeat(511) + "\uD83D\uDE00" + "tail";
+        assertThat(CacheWrites.cut(text)).hasSize(511).isEqualTo("e".repeat(511));
+        assertThat(CacheWrites.cut("short")).isEqualTo("short");
+        assertThat(CacheWrites.cut(null)).isNull();
+    }
+}

@@ -1,0 +1,68 @@
+package io.agnes.bqmc.refresh;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.Map;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.agnes.bqmc.support.BigQueryJson;
+import io.agnes.bqmc.support.TestService;
+import io.agnes.bqmc.support.WireMocks;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The bound of AGNES_BQ_METADATA_REFRESH_CONCURRENCY, measured where it matters: at BigQuery. */
+class ConcurrencyTest {
+
+    static final int TABLES = 12;
+    static final int DELAY_MS = 250;
+
+    @TempDir
+    Path dir;
+
+    WireMockServer bigQuery;
+
+    @BeforeEach
+    void slowBigQuery() {
+        bigQuery = WireMocks.startBigQuery();
+        bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
+                .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 1, 1, "a"))
+                        .withFixedDelay(DELAY_MS)));
+    }
+
+    @AfterEach
+    void stop() {
+        bigQuery.stop();
+    }
+
+    int maxInFlightWith(int concurrency) throws Exception {
+        Map<String, String> env = TestService.environment(dir.resolve("c" + concurrency), bigQuery.baseUrl());
+        env.put("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", Integer.toString(concurrency));
+        try (TestService service = TestService.start(env)) {
+            for (int i = 0; i < TABLES; i++) {
+                service.registerRemote("t" + i, "ds", "t" + i);
+            }
+            RunSummary summary = service.runAll();
+            assertThat(summary.succeeded()).isEqualTo(TABLES);
+            // ideal: TABLES / concurrency rounds of DELAY_MS each
+            assertThat(summary.durationMs()).isGreaterThanOrEqualTo((long) TABLES / concurrency * DELAY_MS);
+        }
+        assertThat(bigQuery.getAllServeEvents()).hasSize(TABLES);
+        return WireMocks.maxInFlight(bigQuery.getAllServeEvents());
+    }
+
+    @Test
+    void neverMoreLookupsInFlightThanConfigured() throws Exception {
+        assertThat(maxInFlightWith(3)).isEqualTo(3);
+    }
+
+    @Test
+    void concurrencyOneIsSequential() throws Exception {
+        assertThat(maxInFlightWith(1)).isEqualTo(1);
+    }
+}

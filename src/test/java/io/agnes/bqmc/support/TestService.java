@@ -1,0 +1,147 @@
+package io.agnes.bqmc.support;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.ResultSetMetaData;
+import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+import javax.sql.DataSource;
+
+import io.agnes.bqmc.config.ServiceMain;
+import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.refresh.TableRefreshResult;
+import org.apache.camel.CamelContext;
+import org.apache.camel.ProducerTemplate;
+import org.apache.camel.main.Main;
+
+/**
+ * The whole service, started in this JVM on its own ports and its own DuckDB file in a temp
+ * directory, configured through the same environment variables as production.
+ */
+public final class TestService implements AutoCloseable {
+
+    private final Main main;
+    private final Map<String, String> env;
+    private final ProducerTemplate template;
+
+    private TestService(Main main, Map<String, String> env) {
+        this.main = main;
+        this.env = env;
+        this.template = main.getCamelContext().createProducerTemplate();
+    }
+
+    /** Defaults for a test: no timer run unless asked for, fast retries, loopback BigQuery. */
+    public static Map<String, String> environment(Path dir, String bigQueryUrl) {
+        Map<String, String> env = new HashMap<>();
+        env.put("AGNES_DB_URL", "jdbc:duckdb:" + dir.resolve("system.duckdb"));
+        env.put("AGNES_TOKENS_FILE", dir.resolve("tokens").toString());
+        env.put("PORT", Integer.toString(FreePorts.next()));
+        env.put("MANAGEMENT_PORT", Integer.toString(FreePorts.next()));
+        env.put("SCHEDULER_STARTUP_GRACE_SECONDS", "3600");
+        env.put("BIGQUERY_PROJECT", "test-project");
+        env.put("BIGQUERY_API_URL", bigQueryUrl);
+        env.put("BIGQUERY_TIMEOUT_SECONDS", "5");
+        env.put("BIGQUERY_RETRY_INITIAL_DELAY_MS", "10");
+        return env;
+    }
+
+    public static TestService start(Map<String, String> env) throws Exception {
+        Main main = ServiceMain.create(env);
+        main.start();
+        return new TestService(main, env);
+    }
+
+    public CamelContext context() {
+        return main.getCamelContext();
+    }
+
+    public Map<String, String> env() {
+        return env;
+    }
+
+    public DataSource dataSource() {
+        return context().getRegistry().lookupByNameAndType("dataSource", DataSource.class);
+    }
+
+    public RunSummary runAll() {
+        return template.requestBody("direct:refresh-all", null, RunSummary.class);
+    }
+
+    public TableRefreshResult refreshOne(String tableId) {
+        return template.requestBodyAndHeader("direct:refresh-one", null, "bqmc_table_id", tableId,
+                TableRefreshResult.class);
+    }
+
+    public void registerRemote(String id, String bucket, String sourceTable) throws SQLException {
+        register(id, "bigquery", "remote", bucket, sourceTable, null);
+    }
+
+    public void register(String id, String sourceType, String queryMode, String bucket, String sourceTable,
+                         String bqFqn) throws SQLException {
+        update("INSERT INTO table_registry (id, name, source_type, query_mode, bucket, source_table, bq_fqn, registered_by)"
+                + " VALUES (?, ?, ?, ?, ?, ?, ?, 'test')", id, id, sourceType, queryMode, bucket, sourceTable, bqFqn);
+    }
+
+    public int update(String sql, Object... params) throws SQLException {
+        try (Connection c = dataSource().getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            return ps.executeUpdate();
+        }
+    }
+
+    public List<Map<String, Object>> query(String sql, Object... params) throws SQLException {
+        try (Connection c = dataSource().getConnection()) {
+            return query(c, sql, params);
+        }
+    }
+
+    /** The cache row of one table, JSON and timestamp columns as text; null when absent. */
+    public Map<String, Object> cacheRow(String tableId) throws SQLException {
+        List<Map<String, Object>> rows = query("SELECT table_id, \"rows\", size_bytes, partition_by,"
+                + " CAST(clustered_by AS VARCHAR) AS clustered_by, entity_type,"
+                + " CAST(known_columns AS VARCHAR) AS known_columns, CAST(refreshed_at AS VARCHAR) AS refreshed_at,"
+                + " CAST(error_at AS VARCHAR) AS error_at, error_msg FROM bq_metadata_cache WHERE table_id = ?", tableId);
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    static List<Map<String, Object>> query(Connection c, String sql, Object... params) throws SQLException {
+        try (PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 0; i < params.length; i++) {
+                ps.setObject(i + 1, params[i]);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                ResultSetMetaData md = rs.getMetaData();
+                List<Map<String, Object>> out = new ArrayList<>();
+                while (rs.next()) {
+                    Map<String, Object> row = new LinkedHashMap<>();
+                    for (int i = 1; i <= md.getColumnCount(); i++) {
+                        row.put(md.getColumnLabel(i), rs.getObject(i));
+                    }
+                    out.add(row);
+                }
+                return out;
+            }
+        }
+    }
+
+    /** Opens a DuckDB file directly, for tests that prepare or inspect a database with the service stopped. */
+    public static Connection openDuckDb(Path file) throws SQLException {
+        return DriverManager.getConnection("jdbc:duckdb:" + file);
+    }
+
+    @Override
+    public void close() throws Exception {
+        template.close();
+        main.stop();
+    }
+}
