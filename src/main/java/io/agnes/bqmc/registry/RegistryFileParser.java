@@ -39,8 +39,12 @@ public final class RegistryFileParser {
         try {
             root = new Compose(LoadSettings.builder().setCodePointLimit(MAX_CODE_POINTS).build()).composeString(text);
         } catch (MarkedYamlEngineException e) {
-            int line = e.getProblemMark().or(e::getContextMark).map(m -> m.getLine() + 1).orElse(1);
-            throw new RegistryFileException(line, "not valid YAML: " + e.getProblem());
+            // name where the broken construct starts; the parser often notices only lines later
+            Optional<Integer> problemLine = e.getProblemMark().map(m -> m.getLine() + 1);
+            int line = e.getContextMark().map(m -> m.getLine() + 1).or(() -> problemLine).orElse(1);
+            String context = e.getContext() == null ? "" : e.getContext() + ": ";
+            String where = problemLine.filter(p -> p != line).map(p -> " (noticed on line " + p + ")").orElse("");
+            throw new RegistryFileException(line, "not valid YAML: " + context + e.getProblem() + where);
         } catch (YamlEngineException e) {
             throw new RegistryFileException(1, "not valid YAML: " + e.getMessage());
         }

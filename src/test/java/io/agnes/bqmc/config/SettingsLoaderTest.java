@@ -1,0 +1,98 @@
+package io.agnes.bqmc.config;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.Map;
+import java.util.Properties;
+
+import io.agnes.bqmc.support.LogCapture;
+import org.junit.jupiter.api.Test;
+
+class SettingsLoaderTest {
+
+    static Settings load(Map<String, String> env) {
+        return new SettingsLoader(env, SettingsLoader.classpathDefaults()).load();
+    }
+
+    @Test
+    void contractDefaults() {
+        Settings s = load(Map.of());
+        assertThat(s.refreshIntervalSeconds()).isEqualTo(14400);
+        assertThat(s.startupGraceSeconds()).isEqualTo(60);
+        assertThat(s.refreshConcurrency()).isEqualTo(4);
+        assertThat(s.schedulerApiToken()).isNull();
+        assertThat(s.tokensFile()).isEqualTo(Path.of("data/tokens"));
+        assertThat(s.registryFile()).isNull();
+        assertThat(s.dbUrl()).isEqualTo("jdbc:duckdb:data/system.duckdb");
+        assertThat(s.bigQueryProject()).isNull();
+        assertThat(s.bigQueryApiUrl()).isNull();
+        assertThat(s.credentialsFile()).isNull();
+        assertThat(s.bigQueryTimeoutSeconds()).isEqualTo(30);
+        assertThat(s.bigQueryMaxAttempts()).isEqualTo(4);
+        assertThat(s.retryInitialDelayMs()).isEqualTo(1000);
+        assertThat(s.port()).isEqualTo(8080);
+        assertThat(s.managementPort()).isEqualTo(9876);
+        assertThat(s.freshThresholdSeconds()).isEqualTo(28800);
+    }
+
+    @Test
+    void environmentWins() {
+        Settings s = load(Map.of("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "60", "AGNES_BQ_METADATA_REFRESH_CONCURRENCY",
+                "16", "BIGQUERY_PROJECT", "my-project", "BIGQUERY_API_URL", "http://127.0.0.1:9050", "PORT", "18080"));
+        assertThat(s.refreshIntervalSeconds()).isEqualTo(60);
+        assertThat(s.refreshConcurrency()).isEqualTo(16);
+        assertThat(s.bigQueryProject()).isEqualTo("my-project");
+        assertThat(s.bigQueryApiUrl()).isEqualTo(URI.create("http://127.0.0.1:9050"));
+        assertThat(s.port()).isEqualTo(18080);
+        assertThat(s.camelProperties()).containsEntry("camel.server.port", "18080")
+                .containsEntry("camel.threadpool.config[bqRefreshPool].pool-size", "16")
+                .containsEntry("app.scheduler.interval-ms", "60000");
+    }
+
+    @Test
+    void applicationPropertiesAreTheDefaults() {
+        Properties p = new Properties();
+        p.setProperty("app.refresh.concurrency", "7");
+        assertThat(new SettingsLoader(Map.of(), p).load().refreshConcurrency()).isEqualTo(7);
+        assertThat(new SettingsLoader(Map.of("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "0"), p).load()
+                .refreshConcurrency()).isEqualTo(7);
+    }
+
+    @Test
+    void invalidValuesFallBackWithOneWarnNamingTheVariable() {
+        Map<String, String> env = Map.of(
+                "SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "-5",
+                "SCHEDULER_STARTUP_GRACE_SECONDS", "soon",
+                "AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "0",
+                "AGNES_DB_URL", "postgres://x",
+                "BIGQUERY_PROJECT", "Not A Project",
+                "BIGQUERY_API_URL", "ftp://x",
+                "BIGQUERY_TIMEOUT_SECONDS", "1.5",
+                "BIGQUERY_MAX_ATTEMPTS", "0",
+                "BIGQUERY_RETRY_INITIAL_DELAY_MS", "-1",
+                "PORT", "70000");
+        try (LogCapture logs = LogCapture.open()) {
+            Settings s = load(Map.of());
+            Settings invalid = load(env);
+            assertThat(invalid).isEqualTo(s);
+            for (String variable : env.keySet()) {
+                assertThat(logs.linesContaining(variable + "=")).as(variable).hasSize(1)
+                        .allSatisfy(line -> assertThat(line).startsWith("WARN"));
+            }
+        }
+    }
+
+    @Test
+    void shortSchedulerTokenIsDisabledAndNeverLogged() {
+        String shortToken = "too-short-secret";
+        try (LogCapture logs = LogCapture.open()) {
+            assertThat(load(Map.of("SCHEDULER_API_TOKEN", shortToken)).schedulerApiToken()).isNull();
+            assertThat(logs.linesContaining("SCHEDULER_API_TOKEN")).hasSize(1);
+            assertThat(logs.lines()).noneMatch(l -> l.contains(shortToken));
+        }
+        String longToken = "x".repeat(32);
+        assertThat(load(Map.of("SCHEDULER_API_TOKEN", longToken)).schedulerApiToken()).isEqualTo(longToken);
+    }
+}

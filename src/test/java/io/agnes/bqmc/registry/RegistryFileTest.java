@@ -1,0 +1,157 @@
+package io.agnes.bqmc.registry;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.agnes.bqmc.support.LogCapture;
+import io.agnes.bqmc.support.TestService;
+import io.agnes.bqmc.support.WireMocks;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Contract section 4: AGNES_REGISTRY_FILE imported at start and on every change. */
+class RegistryFileTest {
+
+    @TempDir
+    Path dir;
+
+    Path file;
+    WireMockServer bigQuery;
+    TestService service;
+    LogCapture logs;
+    long version = 1;
+
+    @BeforeEach
+    void start() throws Exception {
+        bigQuery = WireMocks.startBigQuery();
+        file = dir.resolve("registry.yaml");
+        write("""
+                - id: orders
+                  name: Orders
+                  source_type: bigquery
+                  query_mode: remote
+                  bucket: sales
+                  source_table: orders
+                - id: lookup
+                  source_type: csv
+                """);
+        logs = LogCapture.open();
+        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
+        env.put("AGNES_REGISTRY_FILE", file.toString());
+        service = TestService.start(env);
+        await(() -> registry().size() == 2);
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        service.close();
+        logs.close();
+        bigQuery.stop();
+    }
+
+    /** Each write gets a distinct modification time, as an editor's save would. */
+    void write(String yaml) throws Exception {
+        Files.writeString(file, yaml);
+        Files.setLastModifiedTime(file, FileTime.fromMillis(System.currentTimeMillis() + 1000 * version++));
+    }
+
+    List<Map<String, Object>> registry() {
+        try {
+            return service.query("SELECT id, name, source_type, query_mode, bucket, source_table, bq_fqn, registered_by"
+                    + " FROM table_registry ORDER BY id");
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    static void await(BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
+            Thread.sleep(50);
+        }
+        assertThat(condition.getAsBoolean()).as("condition within 15 s").isTrue();
+    }
+
+    @Test
+    void importsAtStartWithDefaults() {
+        List<Map<String, Object>> rows = registry();
+        assertThat(rows.get(0)).containsEntry("id", "lookup").containsEntry("name", "lookup")
+                .containsEntry("query_mode", "local").containsEntry("registered_by", "registry-file");
+        assertThat(rows.get(1)).containsEntry("id", "orders").containsEntry("name", "Orders")
+                .containsEntry("source_type", "bigquery").containsEntry("query_mode", "remote")
+                .containsEntry("bucket", "sales").containsEntry("source_table", "orders")
+                .containsEntry("registered_by", "registry-file");
+    }
+
+    @Test
+    void changesUpsertAndRemovalsDeleteWithTheirCacheRows() throws Exception {
+        service.update("INSERT INTO bq_metadata_cache (table_id, \"rows\") VALUES ('lookup', 5)");
+        service.register("alice_table", "bigquery", "remote", "ds", "t", null);
+        write("""
+                - id: orders
+                  name: Orders v2
+                  source_type: bigquery
+                  query_mode: remote
+                  bq_fqn: other-project.sales.orders
+                - id: events
+                  source_type: bigquery
+                  query_mode: remote
+                  bucket: web
+                - id: alice_table
+                  name: taken over?
+                """);
+        await(() -> registry().stream().anyMatch(r -> "events".equals(r.get("id"))));
+        List<Map<String, Object>> rows = registry();
+        assertThat(rows).extracting(r -> r.get("id")).containsExactly("alice_table", "events", "orders");
+        assertThat(rows.get(0)).containsEntry("registered_by", "test").containsEntry("name", "alice_table");
+        assertThat(rows.get(2)).containsEntry("name", "Orders v2").containsEntry("bq_fqn", "other-project.sales.orders")
+                .containsEntry("bucket", null);
+        assertThat(service.cacheRow("lookup")).isNull();
+        assertThat(logs.linesContaining("is registered by someone else")).hasSize(1);
+    }
+
+    @Test
+    void malformedFilesChangeNothingAndNameTheLine() throws Exception {
+        List<Map<String, Object>> before = registry();
+        write("""
+                - id: orders
+                  source_type: bigquery
+                - id: [broken
+                """);
+        await(() -> !logs.linesContaining("rejected, nothing changed").isEmpty());
+        assertThat(logs.linesContaining("rejected, nothing changed").get(0)).startsWith("ERROR").contains("line 3");
+        assertThat(registry()).isEqualTo(before);
+
+        write("""
+                - id: orders
+                  source_type: bigquery
+                  bukcet: typo
+                """);
+        await(() -> logs.linesContaining("rejected, nothing changed").size() == 2);
+        assertThat(logs.linesContaining("rejected, nothing changed").get(1)).contains("line 3").contains("bukcet");
+        assertThat(registry()).isEqualTo(before);
+
+        write("");
+        await(() -> logs.linesContaining("rejected, nothing changed").size() == 3);
+        assertThat(logs.linesContaining("rejected, nothing changed").get(2)).contains("empty");
+        assertThat(registry()).isEqualTo(before);
+    }
+
+    @Test
+    void anEmptyListRemovesEveryRowTheFileCreated() throws Exception {
+        service.register("alice_table", "bigquery", "remote", "ds", "t", null);
+        write("[]\n");
+        await(() -> registry().size() == 1);
+        assertThat(registry().get(0)).containsEntry("id", "alice_table");
+    }
+}
