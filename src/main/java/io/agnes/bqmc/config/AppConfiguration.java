@@ -3,9 +3,15 @@ package io.agnes.bqmc.config;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.time.Clock;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import io.agnes.bqmc.api.ApiHttpEngine;
+import io.agnes.bqmc.api.ApiRoutes;
+import io.agnes.bqmc.api.StatusReport;
+import io.agnes.bqmc.auth.BearerAuthenticator;
+import io.agnes.bqmc.auth.TokenFile;
 import io.agnes.bqmc.bigquery.ConfiguredBigQueryConnectionFactory;
 import io.agnes.bqmc.bigquery.TableLookup;
 import io.agnes.bqmc.cache.CacheSchema;
@@ -13,6 +19,7 @@ import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.agnes.bqmc.registry.RegistryFileImporter;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.PlatformHttpConstants;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.service.ServiceSupport;
 
@@ -50,6 +57,10 @@ public class AppConfiguration implements CamelConfiguration {
         registry.bind("tableLookup", new TableLookup(bigQuery));
         registry.bind("singleFlightRoutePolicy", new SingleFlightRoutePolicy());
         registry.bind("registryFileImporter", new RegistryFileImporter(dataSource));
+        registry.bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, new ApiHttpEngine(settings.port()));
+        registry.bind("statusReport", new StatusReport(dataSource, settings, Clock.systemUTC()));
+        registry.bind("bearerAuthenticator", new BearerAuthenticator(new TokenFile(settings.tokensFile()),
+                settings.schedulerApiToken(), ApiRoutes.REQUIRED_ROLE, Clock.systemUTC()));
     }
 
     /**

@@ -2,6 +2,7 @@ package io.agnes.bqmc.config;
 
 import java.util.Map;
 
+import io.agnes.bqmc.api.ApiRoutes;
 import io.agnes.bqmc.refresh.RefreshRoutes;
 import io.agnes.bqmc.registry.RegistryFileRoutes;
 import org.apache.camel.main.Main;
@@ -26,6 +27,7 @@ public final class ServiceMain {
         main.configure().addConfiguration(new AppConfiguration(settings));
         main.configure().addRoutesBuilder(new RefreshRoutes(settings));
         main.configure().addRoutesBuilder(new RegistryFileRoutes(settings));
+        main.configure().addRoutesBuilder(new ApiRoutes());
         return main;
     }
 }

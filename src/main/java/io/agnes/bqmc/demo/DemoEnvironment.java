@@ -7,6 +7,9 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.Map;
 
+import io.agnes.bqmc.auth.Role;
+import io.agnes.bqmc.auth.TokenIssuer;
+
 /**
  * Prepares {@code --demo}: starts the {@link BigQueryStandIn}, writes the sample registry file,
  * and points the service at both and at its own database under {@code data/demo/}, so the
@@ -28,6 +31,9 @@ public final class DemoEnvironment {
         }
         BigQueryStandIn standIn = BigQueryStandIn.start();
         Path database = DEMO_DIR.resolve("system.duckdb");
+        Path tokens = DEMO_DIR.resolve("tokens");
+        String adminToken = TokenIssuer.issue(tokens, "demo-admin@example.com", Role.ADMIN, null);
+        environment.put("AGNES_TOKENS_FILE", tokens.toString());
         environment.put("BIGQUERY_API_URL", standIn.url().toString());
         environment.remove("GOOGLE_APPLICATION_CREDENTIALS");
         environment.put("AGNES_REGISTRY_FILE", registry.toString());
@@ -37,18 +43,25 @@ public final class DemoEnvironment {
         environment.putIfAbsent("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "60");
         environment.putIfAbsent("BIGQUERY_RETRY_INITIAL_DELAY_MS", "250");
 
+        String api = "http://localhost:" + environment.getOrDefault("PORT", "8080");
         System.out.printf("""
 
                 bq-metadata-cache demo
                   BigQuery stand-in : %s (invented sample tables, project agnes-demo)
                   registry file     : %s (edit it: the service re-imports it within a second)
                   database          : %s (table bq_metadata_cache)
+                  admin token       : %s (new for this demo; its hash is in %s)
                   first run in %s s, then every %s s; watch the 'bq metadata refresh' log lines.
+
+                  Try:
+                    curl -s -H 'Authorization: Bearer %4$s' %s/api/v2/metadata-cache/status
+                    curl -s -X POST -H 'Authorization: Bearer %4$s' %8$s/api/admin/run-bq-metadata-refresh
+                    curl -s -X POST -H 'Authorization: Bearer %4$s' '%8$s/api/v2/metadata-cache/refresh?table=orders'
                   Ctrl+C to stop.
 
-                """, standIn.url(), registry, database,
+                """, standIn.url(), registry, database, adminToken, tokens,
                 environment.get("SCHEDULER_STARTUP_GRACE_SECONDS"),
-                environment.get("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL"));
+                environment.get("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL"), api);
         return standIn;
     }
 }

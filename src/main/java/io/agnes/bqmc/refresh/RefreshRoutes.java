@@ -46,7 +46,10 @@ public class RefreshRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
+        // refresh-all and refresh-one hand every failure back to their caller (timer or API),
+        // which decides what it means; an error handler here would mark it exhausted and hide it
         from("direct:refresh-all").routeId("refresh-all")
+                .errorHandler(noErrorHandler())
                 .routePolicyRef("singleFlightRoutePolicy")
                 .setBody(constant(RegistryQueries.SELECT_REMOTE_BIGQUERY))
                 .to("jdbc:dataSource?outputType=SelectList")
@@ -57,6 +60,7 @@ public class RefreshRoutes extends RouteBuilder {
                 .process(this::summarize);
 
         from("direct:refresh-one").routeId("refresh-one")
+                .errorHandler(noErrorHandler())
                 .setBody(constant(RegistryQueries.SELECT_BY_ID))
                 .to("jdbc:dataSource?useHeadersAsParameters=true&outputType=SelectList")
                 .process(this::startSingleTable)

@@ -1,0 +1,168 @@
+package io.agnes.bqmc.api;
+
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+import io.agnes.bqmc.auth.AccessDeniedException;
+import io.agnes.bqmc.auth.AuthenticationFailedException;
+import io.agnes.bqmc.auth.Role;
+import io.agnes.bqmc.refresh.RefreshAlreadyRunningException;
+import io.agnes.bqmc.refresh.RefreshRoutes;
+import io.agnes.bqmc.refresh.RunInfo;
+import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.refresh.TableRefreshResult;
+import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
+import io.agnes.bqmc.registry.UnknownTableException;
+import org.apache.camel.Exchange;
+import org.apache.camel.builder.RouteBuilder;
+import org.apache.camel.model.rest.RestBindingMode;
+import org.apache.camel.model.rest.RestParamType;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The HTTP API of contract section 7 as REST DSL on platform-http.
+ * <p>
+ * Java rather than YAML: the endpoints, the role each one needs, and the mapping of every
+ * failure to its status code and {@code detail} belong together, and the exception types they
+ * name are Java types. The interceptor below is the single place where requests are
+ * authenticated; the onException clauses are the single place where errors become JSON.
+ */
+public class ApiRoutes extends RouteBuilder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiRoutes.class);
+
+    public static final String RUN_ROUTE = "api-run-bq-metadata-refresh";
+    public static final String REFRESH_ROUTE = "api-refresh-table";
+    public static final String STATUS_ROUTE = "api-metadata-cache-status";
+
+    /** Who may call what: the authenticator denies by default, so a new route must be listed. */
+    public static final Map<String, Role> REQUIRED_ROLE = Map.of(
+            RUN_ROUTE, Role.ADMIN,
+            REFRESH_ROUTE, Role.ADMIN,
+            STATUS_ROUTE, Role.ANALYST);
+
+    static final String RUN_PATH = "/api/admin/run-bq-metadata-refresh";
+    static final String REFRESH_PATH = "/api/v2/metadata-cache/refresh";
+    static final String STATUS_PATH = "/api/v2/metadata-cache/status";
+    static final Set<String> KNOWN_PATHS = Set.of(RUN_PATH, REFRESH_PATH, STATUS_PATH);
+
+    @Override
+    public void configure() {
+        errorMapping();
+
+        interceptFrom("rest:*").process("bearerAuthenticator");
+
+        // not inlined: each REST verb stays a route of its own, under the id the role table names
+        restConfiguration().component("platform-http").bindingMode(RestBindingMode.off).inlineRoutes(false);
+
+        rest("/api")
+                .post("/admin/run-bq-metadata-refresh").id(RUN_ROUTE)
+                    .description("Refresh every remote BigQuery table now (admin); answers when the run is done")
+                    .produces("application/json").outType(RunSummary.class)
+                    .responseMessage().code(200).message("The run's counters").endResponseMessage()
+                    .responseMessage().code(401).message("Missing, unknown or expired token").endResponseMessage()
+                    .responseMessage().code(403).message("Admin access required").endResponseMessage()
+                    .responseMessage().code(409).message("A run is already in flight").endResponseMessage()
+                    .to("direct:api-run")
+                .post("/v2/metadata-cache/refresh").id(REFRESH_ROUTE)
+                    .description("Refresh one remote BigQuery table now (admin)")
+                    .produces("application/json").outType(TableRefreshResult.class)
+                    .param().name("table").type(RestParamType.query).required(true)
+                        .description("table_registry id").endParam()
+                    .responseMessage().code(200).message("The table's outcome").endResponseMessage()
+                    .responseMessage().code(400).message("Missing table, or not a remote BigQuery table")
+                        .endResponseMessage()
+                    .responseMessage().code(401).message("Missing, unknown or expired token").endResponseMessage()
+                    .responseMessage().code(403).message("Admin access required").endResponseMessage()
+                    .responseMessage().code(404).message("Unknown table_id").endResponseMessage()
+                    .to("direct:api-refresh-table")
+                .get("/v2/metadata-cache/status").id(STATUS_ROUTE)
+                    .description("Cached metadata and freshness of every remote BigQuery table (any user)")
+                    .produces("application/json")
+                    .responseMessage().code(200).message("Freshness per table, ordered by table_id").endResponseMessage()
+                    .responseMessage().code(401).message("Missing, unknown or expired token").endResponseMessage()
+                    .to("direct:api-status");
+
+        from("direct:api-run").routeId("api-run")
+                .removeHeaders("*")
+                .to("direct:refresh-all")
+                .process(e -> JsonResponses.respond(e, 200, e.getMessage().getBody(RunSummary.class)));
+
+        from("direct:api-refresh-table").routeId("api-refresh")
+                .process(e -> e.getMessage().setHeader(RefreshRoutes.TABLE_ID_HEADER, tableParameter(e)))
+                .removeHeaders("*", RefreshRoutes.TABLE_ID_HEADER)
+                .to("direct:refresh-one")
+                .process(e -> JsonResponses.respond(e, 200, e.getMessage().getBody(TableRefreshResult.class)));
+
+        from("direct:api-status").routeId("api-status")
+                .removeHeaders("*")
+                .process(e -> JsonResponses.respond(e, 200, e.getContext().getRegistry()
+                        .lookupByNameAndType("statusReport", StatusReport.class).render()));
+
+        // Anything the REST routes did not take: an unknown path is 404, a known path with
+        // another method is 405. Started last, so Vert.x offers it every request only after them.
+        from("platform-http:/?matchOnUriPrefix=true").routeId("api-fallback").startupOrder(10_000)
+                .process(e -> {
+                    String path = e.getMessage().getHeader(Exchange.HTTP_PATH, String.class);
+                    String uri = e.getMessage().getHeader(Exchange.HTTP_URI, String.class);
+                    String full = uri != null ? uri : path;
+                    if (full != null && KNOWN_PATHS.contains(stripTrailingSlash(full))) {
+                        JsonResponses.error(e, 405, "Method Not Allowed");
+                    } else {
+                        JsonResponses.error(e, 404, "Not Found");
+                    }
+                });
+    }
+
+    private void errorMapping() {
+        onException(AuthenticationFailedException.class).handled(true)
+                .process(e -> {
+                    JsonResponses.error(e, 401, caught(e).getMessage());
+                    e.getMessage().setHeader("WWW-Authenticate", "Bearer");
+                });
+        onException(AccessDeniedException.class).handled(true)
+                .process(e -> JsonResponses.error(e, 403, caught(e).getMessage()));
+        onException(BadRequestException.class, NotRemoteBigQueryTableException.class).handled(true)
+                .process(e -> JsonResponses.error(e, 400, caught(e).getMessage()));
+        onException(UnknownTableException.class).handled(true)
+                .process(e -> JsonResponses.error(e, 404, caught(e).getMessage()));
+        onException(RefreshAlreadyRunningException.class).handled(true)
+                .process(e -> {
+                    RunInfo run = ((RefreshAlreadyRunningException) caught(e)).inFlight();
+                    JsonResponses.error(e, 409, new AlreadyRunningDetail(run.runId(), run.startedAtText()));
+                });
+        // the client learns nothing of the internals; the log has the whole story
+        onException(Exception.class).handled(true)
+                .process(e -> {
+                    LOG.error("request failed in route {}", e.getFromRouteId(), caught(e));
+                    JsonResponses.error(e, 500, "Internal server error");
+                });
+    }
+
+    /** The single {@code table} query parameter; absent, empty or repeated is a 400. */
+    static String tableParameter(Exchange exchange) {
+        Object value = exchange.getMessage().getHeader("table");
+        if (value instanceof List<?> values) {
+            if (values.size() != 1) {
+                throw new BadRequestException("Query parameter table must be given once");
+            }
+            value = values.get(0);
+        }
+        if (!(value instanceof String table) || table.isEmpty()) {
+            throw new BadRequestException("Missing required query parameter: table");
+        }
+        return table;
+    }
+
+    private static Exception caught(Exchange e) {
+        return e.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+    }
+
+    private static String stripTrailingSlash(String path) {
+        int q = path.indexOf('?');
+        String p = q >= 0 ? path.substring(0, q) : path;
+        return p.length() > 1 && p.endsWith("/") ? p.substring(0, p.length() - 1) : p;
+    }
+}

@@ -1,0 +1,79 @@
+package io.agnes.bqmc.auth;
+
+import java.security.MessageDigest;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+
+import org.apache.camel.Exchange;
+import org.apache.camel.Processor;
+
+/**
+ * The one place API requests are authenticated and authorized (contract section 6): runs
+ * before every API route, leaves a {@link Principal} on the exchange, and removes the
+ * Authorization header so the token travels no further.
+ */
+public class BearerAuthenticator implements Processor {
+
+    /** What each API route requires; a route not listed here requires an admin (deny by default). */
+    private final Map<String, Role> requiredRole;
+    private final TokenFile tokens;
+    private final byte[] schedulerTokenHash;
+    private final Clock clock;
+
+    /** @param schedulerToken {@code SCHEDULER_API_TOKEN}, or null when disabled */
+    public BearerAuthenticator(TokenFile tokens, String schedulerToken, Map<String, Role> requiredRole, Clock clock) {
+        this.tokens = tokens;
+        this.schedulerTokenHash = schedulerToken == null ? null : TokenHashes.sha256(schedulerToken);
+        this.requiredRole = Map.copyOf(requiredRole);
+        this.clock = clock;
+    }
+
+    @Override
+    public void process(Exchange exchange) {
+        Object header = exchange.getMessage().removeHeader("Authorization");
+        Principal principal = authenticate(header);
+        Role required = requiredRole.getOrDefault(exchange.getFromRouteId(), Role.ADMIN);
+        if (required == Role.ADMIN && principal.role() != Role.ADMIN) {
+            throw new AccessDeniedException();
+        }
+        exchange.setProperty(Principal.PROPERTY, principal);
+    }
+
+    Principal authenticate(Object header) {
+        String token = bearerToken(header);
+        byte[] hash = TokenHashes.sha256(token);
+        // constant-time on the digests: the time taken says nothing about the scheduler secret
+        if (schedulerTokenHash != null && MessageDigest.isEqual(hash, schedulerTokenHash)) {
+            return Principal.SCHEDULER;
+        }
+        TokenFile.Entry entry = tokens.find(HexFormat.of().formatHex(hash));
+        if (entry == null) {
+            throw new AuthenticationFailedException(AuthenticationFailedException.UNKNOWN);
+        }
+        if (entry.expires() != null && !clock.instant().isBefore(entry.expires())) {
+            throw new AuthenticationFailedException(AuthenticationFailedException.EXPIRED);
+        }
+        return new Principal(entry.user(), entry.role());
+    }
+
+    /** {@code Bearer <token>}, scheme case-insensitive, exactly one header, a non-empty token without spaces. */
+    static String bearerToken(Object header) {
+        if (header instanceof List<?> several) {
+            header = several.size() == 1 ? several.get(0) : null;
+        }
+        if (!(header instanceof String value)) {
+            throw new AuthenticationFailedException(AuthenticationFailedException.MISSING);
+        }
+        String v = value.strip();
+        if (v.length() < 7 || !v.regionMatches(true, 0, "Bearer ", 0, 7)) {
+            throw new AuthenticationFailedException(AuthenticationFailedException.MISSING);
+        }
+        String token = v.substring(7).strip();
+        if (token.isEmpty() || token.chars().anyMatch(c -> c <= ' ')) {
+            throw new AuthenticationFailedException(AuthenticationFailedException.MISSING);
+        }
+        return token;
+    }
+}

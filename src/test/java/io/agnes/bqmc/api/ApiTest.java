@@ -1,0 +1,251 @@
+package io.agnes.bqmc.api;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Instant;
+import java.time.temporal.ChronoUnit;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.agnes.bqmc.auth.Role;
+import io.agnes.bqmc.auth.TokenIssuer;
+import io.agnes.bqmc.support.ApiClient;
+import io.agnes.bqmc.support.ApiClient.Answer;
+import io.agnes.bqmc.support.BigQueryJson;
+import io.agnes.bqmc.support.LogCapture;
+import io.agnes.bqmc.support.TestService;
+import io.agnes.bqmc.support.WireMocks;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Contract sections 6 and 7 as a wire format: real HTTP against the running service. */
+class ApiTest {
+
+    static final String P = "test-project";
+    static final String RUN = "/api/admin/run-bq-metadata-refresh";
+    static final String REFRESH = "/api/v2/metadata-cache/refresh";
+    static final String STATUS = "/api/v2/metadata-cache/status";
+    static final String ISO_UTC = "\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{6}\\+00:00";
+    static final String SCHEDULER_TOKEN = "s".repeat(40);
+
+    @TempDir
+    static Path dir;
+
+    static WireMockServer bigQuery;
+    static TestService service;
+    static ApiClient api;
+    static LogCapture logs;
+    static Path tokens;
+    static String admin;
+    static String analyst;
+    static String expired;
+    static final List<String> allTokens = new ArrayList<>();
+
+    @BeforeAll
+    static void start() throws Exception {
+        logs = LogCapture.open();
+        bigQuery = WireMocks.startBigQuery();
+        WireMocks.serveTable(bigQuery, P, "ds", "orders", 9007199254740993L, 123);
+        bigQuery.stubFor(com.github.tomakehurst.wiremock.client.WireMock.get(
+                        com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo(BigQueryJson.tablePath(P, "ds", "clustered")))
+                .willReturn(WireMocks.json(200, BigQueryJson.table(P, "ds", "clustered", "TABLE", "5", "6",
+                        List.of("region", "day"), "\"clustering\":{\"fields\":[\"region\"]},"
+                                + "\"timePartitioning\":{\"type\":\"DAY\",\"field\":\"day\"}"))));
+        WireMocks.serveError(bigQuery, P, "ds", "gone", 404, "notFound", "Not found: Table");
+        WireMocks.serveTable(bigQuery, P, "ds", "old", 1, 1);
+
+        tokens = dir.resolve("tokens");
+        admin = TokenIssuer.issue(tokens, "ana@example.com", Role.ADMIN, null);
+        analyst = TokenIssuer.issue(tokens, "bo@example.com", Role.ANALYST, Instant.now().plus(1, ChronoUnit.DAYS));
+        expired = TokenIssuer.issue(tokens, "cy@example.com", Role.ADMIN, Instant.now().minusSeconds(60));
+        allTokens.addAll(List.of(admin, analyst, expired, SCHEDULER_TOKEN));
+
+        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
+        env.put("SCHEDULER_API_TOKEN", SCHEDULER_TOKEN);
+        env.put("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "3600");
+        service = TestService.start(env);
+        api = new ApiClient(Integer.parseInt(env.get("PORT")));
+        service.registerRemote("orders", "ds", "orders");
+        service.registerRemote("clustered", "ds", "clustered");
+        service.registerRemote("gone", "ds", "gone");
+        service.registerRemote("old", "ds", "old");
+        service.register("local_csv", "csv", "local", null, null, null);
+    }
+
+    @AfterAll
+    static void stop() throws Exception {
+        try {
+            // no token, in any form, in anything the service logged
+            for (String token : allTokens) {
+                assertThat(logs.lines()).noneMatch(line -> line.contains(token));
+            }
+        } finally {
+            logs.close();
+            service.close();
+            bigQuery.stop();
+        }
+    }
+
+    static void assertError(Answer a, int status, String detail) {
+        assertThat(a.status()).as(a.body()).isEqualTo(status);
+        assertThat(a.header("Content-Type")).startsWith("application/json");
+        assertThat(a.json().get("detail").asText()).isEqualTo(detail);
+        assertThat(fieldNames(a.json())).containsExactly("detail");
+    }
+
+    static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+
+    @Test
+    void runAnswersWithTheRunsCounters() throws Exception {
+        int remote = service.query("SELECT id FROM table_registry WHERE query_mode = 'remote'").size();
+        Answer a = api.post(RUN, admin);
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        assertThat(a.header("Content-Type")).startsWith("application/json");
+        assertThat(fieldNames(a.json()))
+                .containsExactly("run_id", "started_at", "total", "succeeded", "no_data", "failed", "duration_ms");
+        assertThat(a.json().get("run_id").asText()).matches("[0-9a-f]{8}");
+        assertThat(a.json().get("started_at").asText()).matches(ISO_UTC);
+        assertThat(a.json().get("total").asInt()).isEqualTo(remote);
+        assertThat(a.json().get("succeeded").asInt()).isEqualTo(3);
+        // "gone" answers 404, and "never" (once the status test registered it) has no stub either
+        assertThat(a.json().get("no_data").asInt()).isEqualTo(remote - 3);
+        assertThat(a.json().get("failed").asInt()).isEqualTo(0);
+        assertThat(a.json().get("duration_ms").isIntegralNumber()).isTrue();
+        assertThat(a.header("bqmc_table_id")).isNull();
+    }
+
+    @Test
+    void refreshOneAnswersWithTheTablesOutcome() {
+        Answer ok = api.post(REFRESH + "?table=orders", admin);
+        assertThat(ok.status()).as(ok.body()).isEqualTo(200);
+        assertThat(fieldNames(ok.json()))
+                .containsExactly("table_id", "status", "rows", "size_bytes", "entity_type", "fetch_ms", "total_ms");
+        assertThat(ok.body()).contains("\"rows\":9007199254740993");
+        assertThat(ok.json().get("status").asText()).isEqualTo("ok");
+        assertThat(ok.json().get("size_bytes").asLong()).isEqualTo(123);
+        assertThat(ok.json().get("entity_type").asText()).isEqualTo("BASE TABLE");
+        assertThat(ok.json().get("fetch_ms").isIntegralNumber()).isTrue();
+
+        Answer gone = api.post(REFRESH + "?table=gone", admin);
+        assertThat(gone.status()).isEqualTo(200);
+        assertThat(fieldNames(gone.json())).containsExactly("table_id", "status", "rows", "size_bytes", "entity_type",
+                "error", "fetch_ms", "total_ms");
+        assertThat(gone.json().get("status").asText()).isEqualTo("no_data");
+        assertThat(gone.json().get("error").asText()).startsWith("provider returned no data: ");
+        assertThat(gone.json().get("rows").isNull()).isTrue();
+    }
+
+    @Test
+    void refreshOneRejectsBadRequests() throws Exception {
+        assertError(api.post(REFRESH, admin), 400, "Missing required query parameter: table");
+        assertError(api.post(REFRESH + "?table=", admin), 400, "Missing required query parameter: table");
+        assertError(api.post(REFRESH + "?table=nope", admin), 404, "Unknown table_id: nope");
+        assertError(api.post(REFRESH + "?table=local_csv", admin), 400,
+                "Manual metadata refresh is only meaningful for remote BigQuery tables");
+        assertError(api.post(REFRESH + "?table=orders&table=gone", admin), 400, "Query parameter table must be given once");
+    }
+
+    @Test
+    void statusReportsEveryRemoteTableWithItsFreshness() throws Exception {
+        api.post(RUN, admin);
+        service.registerRemote("never", "ds", "never");
+        service.update("UPDATE bq_metadata_cache SET refreshed_at = refreshed_at - INTERVAL 3 HOUR WHERE table_id = 'old'");
+        Answer a = api.get(STATUS, analyst);
+        assertThat(a.status()).as(a.body()).isEqualTo(200);
+        JsonNode body = a.json();
+        assertThat(fieldNames(body)).containsExactly("scheduler_interval_seconds", "fresh_threshold_seconds",
+                "server_time", "tables");
+        assertThat(body.get("scheduler_interval_seconds").asLong()).isEqualTo(3600);
+        assertThat(body.get("fresh_threshold_seconds").asLong()).isEqualTo(7200);
+        assertThat(body.get("server_time").asText()).matches(ISO_UTC);
+        List<String> ids = new ArrayList<>();
+        body.get("tables").forEach(t -> ids.add(t.get("table_id").asText()));
+        assertThat(ids).containsExactly("clustered", "gone", "never", "old", "orders");
+
+        JsonNode clustered = body.get("tables").get(0);
+        assertThat(fieldNames(clustered)).containsExactly("table_id", "refreshed_at", "rows", "size_bytes",
+                "partition_by", "clustered_by", "entity_type", "known_columns", "error_at", "error_msg", "freshness");
+        assertThat(clustered.get("refreshed_at").asText()).matches(ISO_UTC);
+        assertThat(clustered.get("partition_by").asText()).isEqualTo("day");
+        assertThat(clustered.get("clustered_by").toString()).isEqualTo("[\"region\"]");
+        assertThat(clustered.get("known_columns").toString()).isEqualTo("[\"region\",\"day\"]");
+        assertThat(clustered.get("freshness").asText()).isEqualTo("fresh");
+
+        JsonNode gone = body.get("tables").get(1);
+        assertThat(gone.get("freshness").asText()).isEqualTo("error");
+        assertThat(gone.get("refreshed_at").isNull()).isTrue();
+        assertThat(gone.get("error_at").asText()).matches(ISO_UTC);
+        assertThat(gone.get("clustered_by").toString()).isEqualTo("[]");
+        assertThat(gone.get("known_columns").toString()).isEqualTo("[]");
+
+        JsonNode never = body.get("tables").get(2);
+        assertThat(never.get("freshness").asText()).isEqualTo("never_fetched");
+        assertThat(never.get("error_at").isNull()).isTrue();
+
+        assertThat(body.get("tables").get(3).get("freshness").asText()).isEqualTo("stale");
+        assertThat(a.body()).contains("\"rows\":9007199254740993");
+    }
+
+    @Test
+    void missingOrBadCredentialsAre401() {
+        for (String authorization : new String[] {null, "Basic YWxhZGRpbjpvcGVuc2VzYW1l", "Bearer ", "Bearer", "Token abc",
+                "Bearer two words"}) {
+            Answer a = api.send("GET", STATUS, authorization);
+            assertError(a, 401, "Missing or invalid Authorization header");
+            assertThat(a.header("WWW-Authenticate")).isEqualTo("Bearer");
+        }
+        Answer unknown = api.get(STATUS, "bqmc_not-a-real-token");
+        assertError(unknown, 401, "Token unknown");
+        assertThat(unknown.header("WWW-Authenticate")).isEqualTo("Bearer");
+        assertError(api.get(STATUS, expired), 401, "Token expired");
+        assertError(api.post(RUN, expired), 401, "Token expired");
+    }
+
+    @Test
+    void analystsReadStatusButCannotRefresh() {
+        assertThat(api.get(STATUS, analyst).status()).isEqualTo(200);
+        assertError(api.post(RUN, analyst), 403, "Admin access required");
+        assertError(api.post(REFRESH + "?table=orders", analyst), 403, "Admin access required");
+    }
+
+    @Test
+    void schedulerTokenIsAnAdmin() {
+        assertThat(api.post(REFRESH + "?table=orders", SCHEDULER_TOKEN).status()).isEqualTo(200);
+        assertThat(api.send("GET", STATUS, "bearer " + SCHEDULER_TOKEN).status()).isEqualTo(200);
+    }
+
+    @Test
+    void unknownPathsAndWrongMethodsAreJson() {
+        assertError(api.get("/nope", admin), 404, "Not Found");
+        assertError(api.get("/api/v2/metadata-cache/statuses", admin), 404, "Not Found");
+        assertError(api.send("DELETE", STATUS, "Bearer " + admin), 405, "Method Not Allowed");
+        assertError(api.get(RUN, admin), 405, "Method Not Allowed");
+        assertError(api.send("PUT", REFRESH + "?table=orders", "Bearer " + admin), 405, "Method Not Allowed");
+    }
+
+    @Test
+    void tokenFileChangesTakeEffectWithoutRestart() throws Exception {
+        String added = TokenIssuer.issue(tokens, "new@example.com", Role.ANALYST, null);
+        allTokens.add(added);
+        assertThat(api.get(STATUS, added).status()).isEqualTo(200);
+
+        // revoke: drop the line that holds the new token's hash
+        String hash = io.agnes.bqmc.auth.TokenHashes.sha256Hex(added);
+        List<String> kept = Files.readAllLines(tokens).stream().filter(l -> !l.startsWith(hash)).toList();
+        Files.write(tokens, kept);
+        assertError(api.get(STATUS, added), 401, "Token unknown");
+        assertThat(api.get(STATUS, admin).status()).isEqualTo(200);
+        assertThat(Files.readString(tokens)).doesNotContain(added).doesNotContain(admin);
+    }
+}
