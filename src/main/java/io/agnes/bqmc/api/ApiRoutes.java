@@ -87,6 +87,7 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api-run").routeId("api-run")
                 .removeHeaders("*")
+                .setProperty(RunInfo.TRIGGER, constant("rest"))
                 .to("direct:refresh-all")
                 .process(e -> JsonResponses.respond(e, 200, e.getMessage().getBody(RunSummary.class)));
 

@@ -9,7 +9,6 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 
@@ -19,7 +18,9 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.agnes.bqmc.cache.CacheWrites;
 import io.agnes.bqmc.config.Settings;
+import io.agnes.bqmc.observe.RunHistory;
 import io.agnes.bqmc.refresh.RunInfo;
 
 /**
@@ -40,13 +41,18 @@ public class StatusReport {
 
     private static final JsonFactory JSON = new JsonFactory();
 
+    /** How many runs {@code last_runs} shows, newest first. */
+    static final int LAST_RUNS = 10;
+
     private final DataSource dataSource;
+    private final RunHistory history;
     private final long intervalSeconds;
     private final Duration threshold;
     private final Clock clock;
 
-    public StatusReport(DataSource dataSource, Settings settings, Clock clock) {
+    public StatusReport(DataSource dataSource, RunHistory history, Settings settings, Clock clock) {
         this.dataSource = dataSource;
+        this.history = history;
         this.intervalSeconds = settings.refreshIntervalSeconds();
         this.threshold = Duration.ofSeconds(settings.freshThresholdSeconds());
         this.clock = clock;
@@ -66,6 +72,12 @@ public class StatusReport {
             json.writeArrayFieldStart("tables");
             while (rs.next()) {
                 writeTable(json, rs, now);
+            }
+            json.writeEndArray();
+            // an addition to the contract's fields: the newest runs, for "when did this last run?"
+            json.writeArrayFieldStart("last_runs");
+            for (RunHistory.Run run : history.newest(LAST_RUNS)) {
+                writeRun(json, run);
             }
             json.writeEndArray();
             json.writeEndObject();
@@ -88,6 +100,20 @@ public class StatusReport {
         writeInstant(json, "error_at", errorAt);
         json.writeStringField("error_msg", rs.getString(10));
         json.writeStringField("freshness", Freshness.of(refreshedAt, errorAt, now, threshold).wire());
+        json.writeEndObject();
+    }
+
+    private static void writeRun(JsonGenerator json, RunHistory.Run run) throws IOException {
+        json.writeStartObject();
+        json.writeStringField("run_id", run.runId());
+        json.writeStringField("started_at", iso(run.startedAt()));
+        json.writeStringField("finished_at", iso(run.finishedAt()));
+        json.writeStringField("trigger", run.trigger());
+        json.writeNumberField("total", run.total());
+        json.writeNumberField("succeeded", run.succeeded());
+        json.writeNumberField("no_data", run.noData());
+        json.writeNumberField("failed", run.failed());
+        json.writeNumberField("duration_ms", run.durationMs());
         json.writeEndObject();
     }
 
@@ -124,12 +150,8 @@ public class StatusReport {
         json.writeEndArray();
     }
 
-    /** Stored timestamps are naive UTC: {@code 2026-11-27 02:55:51.672343}, fraction optional. */
     static Instant instant(String stored) {
-        if (stored == null) {
-            return null;
-        }
-        return LocalDateTime.parse(stored.replace(' ', 'T')).toInstant(ZoneOffset.UTC);
+        return CacheWrites.parseNaive(stored);
     }
 
     static String iso(Instant instant) {

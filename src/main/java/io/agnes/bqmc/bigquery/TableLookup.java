@@ -4,6 +4,7 @@ import com.google.cloud.bigquery.BigQuery;
 import com.google.cloud.bigquery.BigQueryException;
 import com.google.cloud.bigquery.Table;
 import com.google.cloud.bigquery.TableId;
+import io.agnes.bqmc.observe.RefreshMonitor;
 import io.agnes.bqmc.refresh.TableRefresh;
 import io.agnes.bqmc.registry.BigQueryTarget;
 import org.apache.camel.Exchange;
@@ -24,9 +25,11 @@ public class TableLookup implements Processor {
     private static final Logger LOG = LoggerFactory.getLogger(TableLookup.class);
 
     private final GoogleBigQueryConnectionFactory connectionFactory;
+    private final RefreshMonitor monitor;
 
-    public TableLookup(GoogleBigQueryConnectionFactory connectionFactory) {
+    public TableLookup(GoogleBigQueryConnectionFactory connectionFactory, RefreshMonitor monitor) {
         this.connectionFactory = connectionFactory;
+        this.monitor = monitor;
     }
 
     @Override
@@ -40,22 +43,29 @@ public class TableLookup implements Processor {
             refresh.noData(e.getMessage());
             return;
         }
+        boolean retry = refresh.attempts() > 0;
         refresh.attemptStarting();
+        long started = System.nanoTime();
+        String outcome = "error";
         try {
             Table table = client.getTable(TableId.of(target.project(), target.dataset(), target.table()));
             if (table == null) {
                 // the client answers a 404 with null rather than an exception
+                outcome = "not_found";
                 refresh.noData("table " + target + " not found (404)");
             } else {
+                outcome = "ok";
                 refresh.succeeded(TableMetadataMapper.map(table));
             }
         } catch (BigQueryException e) {
             if (FailureClassifier.isRetryable(e)) {
+                outcome = "retryable_error";
                 throw new RetryableBigQueryException(e);
             }
             refresh.failed(FailureClassifier.describe(e));
         } finally {
             refresh.attemptEnded();
+            monitor.bigQueryRequest(System.nanoTime() - started, outcome, retry);
         }
     }
 

@@ -13,6 +13,8 @@ import java.util.TreeSet;
 
 import javax.sql.DataSource;
 
+import io.agnes.bqmc.observe.RunHistory;
+
 /**
  * Creates what this service needs and is missing, and nothing else: an existing Agnes system
  * database opens unchanged. The platform's {@code table_registry} is only created on an empty
@@ -67,6 +69,7 @@ public final class CacheSchema {
             for (String column : CACHE_COLUMNS) {
                 s.execute("ALTER TABLE bq_metadata_cache ADD COLUMN IF NOT EXISTS " + column);
             }
+            RunHistory.createTable(c);
             List<String> missing = missingRegistryColumns(c);
             if (!missing.isEmpty()) {
                 throw new SQLException("table_registry lacks the column(s) " + String.join(", ", missing)

@@ -1,5 +1,6 @@
 package io.agnes.bqmc.cache;
 
+import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -50,6 +51,19 @@ public final class CacheWrites {
 
     public static String nowUtc() {
         return LocalDateTime.now(ZoneOffset.UTC).format(NAIVE_UTC);
+    }
+
+    /** An instant as a naive UTC timestamp literal. */
+    public static String naive(Instant instant) {
+        return LocalDateTime.ofInstant(instant, ZoneOffset.UTC).format(NAIVE_UTC);
+    }
+
+    /** A stored naive UTC timestamp as read back with CAST(... AS VARCHAR); the fraction is optional. */
+    public static Instant parseNaive(String stored) {
+        if (stored == null) {
+            return null;
+        }
+        return LocalDateTime.parse(stored.replace(' ', 'T')).toInstant(ZoneOffset.UTC);
     }
 
     public static void successParameters(Message m, String tableId, TableMetadata meta, String now) {

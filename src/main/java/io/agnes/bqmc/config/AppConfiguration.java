@@ -15,7 +15,16 @@ import io.agnes.bqmc.auth.TokenFile;
 import io.agnes.bqmc.bigquery.ConfiguredBigQueryConnectionFactory;
 import io.agnes.bqmc.bigquery.TableLookup;
 import io.agnes.bqmc.cache.CacheSchema;
+import io.agnes.bqmc.observe.DatabaseHealthCheck;
+import io.agnes.bqmc.observe.LastRunHealthCheck;
+import io.agnes.bqmc.observe.RefreshMonitor;
+import io.agnes.bqmc.observe.RunHistory;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+import io.micrometer.core.instrument.MeterRegistry;
+import org.apache.camel.component.micrometer.MicrometerConstants;
+import org.apache.camel.component.micrometer.MicrometerUtils;
 import io.agnes.bqmc.registry.RegistryFileImporter;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
@@ -50,17 +59,40 @@ public class AppConfiguration implements CamelConfiguration {
         ConfiguredBigQueryConnectionFactory bigQuery = new ConfiguredBigQueryConnectionFactory(settings);
         bigQuery.setCamelContext(context);
 
+        MeterRegistry meters = meterRegistry(context);
+        SingleFlightRoutePolicy singleFlight = new SingleFlightRoutePolicy();
+        RunHistory history = new RunHistory(dataSource);
+        RefreshMonitor monitor = new RefreshMonitor(meters, singleFlight, history, Clock.systemUTC());
+
         Registry registry = context.getRegistry();
         registry.bind("settings", settings);
         registry.bind("dataSource", dataSource);
+        registry.bind("runHistory", history);
+        registry.bind("refreshMonitor", monitor);
         registry.bind("bigQueryConnectionFactory", bigQuery);
-        registry.bind("tableLookup", new TableLookup(bigQuery));
-        registry.bind("singleFlightRoutePolicy", new SingleFlightRoutePolicy());
+        registry.bind("tableLookup", new TableLookup(bigQuery, monitor));
+        registry.bind("singleFlightRoutePolicy", singleFlight);
         registry.bind("registryFileImporter", new RegistryFileImporter(dataSource));
+        registry.bind("databaseHealthCheck", new DatabaseHealthCheck(dataSource));
+        registry.bind("lastRunHealthCheck", new LastRunHealthCheck(monitor, settings, Clock.systemUTC()));
         registry.bind(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME, new ApiHttpEngine(settings.port()));
-        registry.bind("statusReport", new StatusReport(dataSource, settings, Clock.systemUTC()));
+        registry.bind("statusReport", new StatusReport(dataSource, history, settings, Clock.systemUTC()));
         registry.bind("bearerAuthenticator", new BearerAuthenticator(new TokenFile(settings.tokensFile()),
                 settings.schedulerApiToken(), ApiRoutes.REQUIRED_ROLE, Clock.systemUTC()));
+    }
+
+    /**
+     * The registry camel-micrometer-prometheus serves on /observe/metrics, so our meters stand
+     * beside Camel's. Whichever of us runs first creates and binds it; the other finds it.
+     */
+    static MeterRegistry meterRegistry(CamelContext context) {
+        MeterRegistry found = MicrometerUtils.getMeterRegistryFromCamelRegistry(context.getRegistry(),
+                MicrometerConstants.METRICS_REGISTRY_NAME);
+        if (found == null) {
+            found = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+            context.getRegistry().bind(MicrometerConstants.METRICS_REGISTRY_NAME, found);
+        }
+        return found;
     }
 
     /**

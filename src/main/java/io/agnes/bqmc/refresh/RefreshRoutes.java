@@ -1,6 +1,7 @@
 package io.agnes.bqmc.refresh;
 
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Map;
 
@@ -9,6 +10,8 @@ import io.agnes.bqmc.bigquery.RetryableBigQueryException;
 import io.agnes.bqmc.bigquery.TableLookup;
 import io.agnes.bqmc.cache.CacheWrites;
 import io.agnes.bqmc.config.Settings;
+import io.agnes.bqmc.observe.RefreshMonitor;
+import io.agnes.bqmc.observe.RunHistory;
 import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
 import io.agnes.bqmc.registry.RegistryQueries;
 import io.agnes.bqmc.registry.RegistryRow;
@@ -32,6 +35,8 @@ public class RefreshRoutes extends RouteBuilder {
 
     /** Header carrying the registry id for {@code direct:refresh-one}. */
     public static final String TABLE_ID_HEADER = "bqmc_table_id";
+
+    private static final String SUMMARY = "bqmcRunSummary";
 
     /** Write-write conflicts on one row (a run and a single refresh together) resolve on a retry. */
     private static final int WRITE_REDELIVERIES = 3;
@@ -57,7 +62,10 @@ public class RefreshRoutes extends RouteBuilder {
                     .process(this::startTable)
                     .to("direct:refresh-table")
                 .end()
-                .process(this::summarize);
+                .process(this::summarize)
+                .setBody(constant(RunHistory.RECORD)).to("jdbc:dataSource?useHeadersAsParameters=true")
+                .setBody(constant(RunHistory.PRUNE)).to("jdbc:dataSource")
+                .process(e -> e.getMessage().setBody(e.getProperty(SUMMARY, RunSummary.class)));
 
         from("direct:refresh-one").routeId("refresh-one")
                 .errorHandler(noErrorHandler())
@@ -117,7 +125,7 @@ public class RefreshRoutes extends RouteBuilder {
         if (!row.isRemoteBigQuery()) {
             throw new NotRemoteBigQueryTableException();
         }
-        exchange.setProperty(TableRefresh.PROPERTY, new TableRefresh(row, RunInfo.start().runId()));
+        exchange.setProperty(TableRefresh.PROPERTY, new TableRefresh(row, RunInfo.newId()));
     }
 
     private void resolve(Exchange exchange) {
@@ -156,6 +164,7 @@ public class RefreshRoutes extends RouteBuilder {
     private void finish(Exchange exchange) {
         TableRefresh refresh = refresh(exchange);
         refresh.finished();
+        monitor().tableFinished(refresh.status());
         LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}",
                 refresh.runId(), LogText.safe(refresh.tableId()), refresh.status(),
                 refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs());
@@ -170,7 +179,14 @@ public class RefreshRoutes extends RouteBuilder {
         LOG.info("bq metadata refresh: run_id={} total={} ok={} no_data={} failed={} duration_ms={}",
                 summary.runId(), summary.total(), summary.succeeded(), summary.noData(), summary.failed(),
                 summary.durationMs());
-        exchange.getMessage().setBody(summary);
+        exchange.setProperty(SUMMARY, summary);
+        monitor().runFinished(new RunHistory.Run(run.runId(), run.startedAt().toInstant(), Instant.now(), run.trigger(),
+                summary.total(), summary.succeeded(), summary.noData(), summary.failed(), summary.durationMs()));
+        RunHistory.recordParameters(exchange.getMessage(), run, summary);
+    }
+
+    private RefreshMonitor monitor() {
+        return getContext().getRegistry().lookupByNameAndType("refreshMonitor", RefreshMonitor.class);
     }
 
     private static TableRefresh refresh(Exchange exchange) {

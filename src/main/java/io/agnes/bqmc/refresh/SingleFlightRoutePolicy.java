@@ -24,7 +24,7 @@ public class SingleFlightRoutePolicy extends RoutePolicySupport {
 
     @Override
     public void onExchangeBegin(Route route, Exchange exchange) {
-        RunInfo candidate = RunInfo.start();
+        RunInfo candidate = RunInfo.start(exchange.getProperty(RunInfo.TRIGGER, "direct", String.class));
         RunInfo holder;
         do {
             if (inFlight.compareAndSet(null, candidate)) {

@@ -165,7 +165,7 @@ class ApiTest {
         assertThat(a.status()).as(a.body()).isEqualTo(200);
         JsonNode body = a.json();
         assertThat(fieldNames(body)).containsExactly("scheduler_interval_seconds", "fresh_threshold_seconds",
-                "server_time", "tables");
+                "server_time", "tables", "last_runs");
         assertThat(body.get("scheduler_interval_seconds").asLong()).isEqualTo(3600);
         assertThat(body.get("fresh_threshold_seconds").asLong()).isEqualTo(7200);
         assertThat(body.get("server_time").asText()).matches(ISO_UTC);

@@ -1,0 +1,63 @@
+package io.agnes.bqmc.observe;
+
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Map;
+
+import io.agnes.bqmc.config.Settings;
+import org.apache.camel.health.HealthCheckResultBuilder;
+import org.apache.camel.impl.health.AbstractHealthCheck;
+
+/**
+ * Readiness: is the cache being kept fresh? Reports the last run's outcome and the age of the
+ * last successful one, and turns DOWN when no run succeeded within twice the interval after
+ * the first run was due (a fresh start within its grace period is UP).
+ */
+public class LastRunHealthCheck extends AbstractHealthCheck {
+
+    private final RefreshMonitor monitor;
+    private final Clock clock;
+    private final Instant firstRunDue;
+    private final Duration allowed;
+
+    public LastRunHealthCheck(RefreshMonitor monitor, Settings settings, Clock clock) {
+        super("bqmc", "last-run");
+        this.monitor = monitor;
+        this.clock = clock;
+        this.firstRunDue = clock.instant().plusSeconds(settings.startupGraceSeconds());
+        this.allowed = Duration.ofSeconds(settings.freshThresholdSeconds());
+    }
+
+    @Override
+    public boolean isLiveness() {
+        return false;
+    }
+
+    @Override
+    protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        Instant now = clock.instant();
+        RunHistory.Run last = monitor.lastRun();
+        if (last != null) {
+            builder.detail("last_run_id", last.runId());
+            builder.detail("last_run_finished_at", last.finishedAt().toString());
+            builder.detail("last_run_trigger", last.trigger());
+            builder.detail("last_run_outcome", "total=" + last.total() + " ok=" + last.succeeded() + " no_data="
+                    + last.noData() + " failed=" + last.failed());
+        }
+        Instant success = monitor.lastSuccess();
+        if (success != null) {
+            builder.detail("last_success_age_seconds", Duration.between(success, now).toSeconds());
+        }
+        boolean recentSuccess = success != null && Duration.between(success, now).compareTo(allowed) <= 0;
+        boolean stillInGrace = now.isBefore(firstRunDue.plus(allowed));
+        if (recentSuccess || stillInGrace) {
+            builder.up();
+        } else {
+            builder.message(success == null
+                    ? "no successful refresh run since the first one was due"
+                    : "no successful refresh run for " + Duration.between(success, now).toSeconds() + " s (limit "
+                            + allowed.toSeconds() + " s)").down();
+        }
+    }
+}
