@@ -4,16 +4,18 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import io.agnes.bqmc.cli.StatusCommand;
 import io.agnes.bqmc.cli.TokensCommand;
 import io.agnes.bqmc.config.ServiceMain;
 import io.agnes.bqmc.demo.DemoEnvironment;
+import org.apache.camel.main.Main;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /** One jar, several commands; without a command it runs the service. */
 @Command(name = "bq-metadata-cache", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        subcommands = TokensCommand.class,
+        subcommands = {TokensCommand.class, StatusCommand.class},
         description = {
             "Keeps the BigQuery metadata cache (bq_metadata_cache) fresh for the analytics platform.",
             "Without a command, runs the service; configuration comes from the environment (see README)."})
@@ -29,8 +31,34 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
         if (demo) {
             DemoEnvironment.start(environment);
         }
-        ServiceMain.create(environment).run();
+        Main main = ServiceMain.create(environment);
+        stopOn(main, "TERM");
+        stopOn(main, "INT");
+        try {
+            main.run();
+        } catch (Exception e) {
+            System.err.println("bq-metadata-cache: cannot start: " + rootMessage(e));
+            return 1;
+        }
         return 0;
+    }
+
+    /**
+     * A stop signal ends the service gracefully and the process exits 0: the JVM's default
+     * handler would run the same shutdown but exit 128+signal, which supervisors read as a crash.
+     */
+    @SuppressWarnings("restriction")
+    private static void stopOn(Main main, String signal) {
+        sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> main.completed());
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+        return e == t || e.getMessage() == null ? message : e.getMessage() + " (" + message + ")";
     }
 
     public static void main(String[] args) {

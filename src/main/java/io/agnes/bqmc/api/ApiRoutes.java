@@ -43,6 +43,9 @@ public class ApiRoutes extends RouteBuilder {
             REFRESH_ROUTE, Role.ADMIN,
             STATUS_ROUTE, Role.ANALYST);
 
+    static final String UNAUTHORIZED = "Missing, invalid, unknown or expired bearer token";
+    static final String FORBIDDEN = "Admin access required";
+
     static final String RUN_PATH = "/api/admin/run-bq-metadata-refresh";
     static final String REFRESH_PATH = "/api/v2/metadata-cache/refresh";
     static final String STATUS_PATH = "/api/v2/metadata-cache/status";
@@ -55,34 +58,46 @@ public class ApiRoutes extends RouteBuilder {
         interceptFrom("rest:*").process("bearerAuthenticator");
 
         // not inlined: each REST verb stays a route of its own, under the id the role table names
-        restConfiguration().component("platform-http").bindingMode(RestBindingMode.off).inlineRoutes(false);
+        restConfiguration().component("platform-http").bindingMode(RestBindingMode.off).inlineRoutes(false)
+                // generated from the verbs below by camel-openapi-java; public, like any API description
+                .apiContextPath("/api/openapi.json")
+                .apiProperty("api.title", "bq-metadata-cache")
+                .apiProperty("api.description", "Freshness-aware cache of BigQuery table metadata for the Agnes platform")
+                .apiProperty("api.version", "1");
 
         rest("/api")
+                .securityDefinitions().bearerToken("bearer", "Token from 'tokens create', or SCHEDULER_API_TOKEN").end()
+                .security("bearer")
                 .post("/admin/run-bq-metadata-refresh").id(RUN_ROUTE)
                     .description("Refresh every remote BigQuery table now (admin); answers when the run is done")
                     .produces("application/json").outType(RunSummary.class)
-                    .responseMessage().code(200).message("The run's counters").endResponseMessage()
-                    .responseMessage().code(401).message("Missing, unknown or expired token").endResponseMessage()
-                    .responseMessage().code(403).message("Admin access required").endResponseMessage()
-                    .responseMessage().code(409).message("A run is already in flight").endResponseMessage()
+                    .responseMessage().code(200).message("The run's counters").responseModel(RunSummary.class)
+                        .endResponseMessage()
+                    .responseMessage().code(401).message(UNAUTHORIZED).responseModel(ErrorBody.class).endResponseMessage()
+                    .responseMessage().code(403).message(FORBIDDEN).responseModel(ErrorBody.class).endResponseMessage()
+                    .responseMessage().code(409).message("A run is already in flight: detail names it")
+                        .responseModel(ErrorBody.class).endResponseMessage()
                     .to("direct:api-run")
                 .post("/v2/metadata-cache/refresh").id(REFRESH_ROUTE)
                     .description("Refresh one remote BigQuery table now (admin)")
                     .produces("application/json").outType(TableRefreshResult.class)
                     .param().name("table").type(RestParamType.query).required(true)
                         .description("table_registry id").endParam()
-                    .responseMessage().code(200).message("The table's outcome").endResponseMessage()
-                    .responseMessage().code(400).message("Missing table, or not a remote BigQuery table")
+                    .responseMessage().code(200).message("The table's outcome").responseModel(TableRefreshResult.class)
                         .endResponseMessage()
-                    .responseMessage().code(401).message("Missing, unknown or expired token").endResponseMessage()
-                    .responseMessage().code(403).message("Admin access required").endResponseMessage()
-                    .responseMessage().code(404).message("Unknown table_id").endResponseMessage()
+                    .responseMessage().code(400).message("Missing table, or not a remote BigQuery table")
+                        .responseModel(ErrorBody.class).endResponseMessage()
+                    .responseMessage().code(401).message(UNAUTHORIZED).responseModel(ErrorBody.class).endResponseMessage()
+                    .responseMessage().code(403).message(FORBIDDEN).responseModel(ErrorBody.class).endResponseMessage()
+                    .responseMessage().code(404).message("Unknown table_id").responseModel(ErrorBody.class)
+                        .endResponseMessage()
                     .to("direct:api-refresh-table")
                 .get("/v2/metadata-cache/status").id(STATUS_ROUTE)
                     .description("Cached metadata and freshness of every remote BigQuery table (any user)")
-                    .produces("application/json")
-                    .responseMessage().code(200).message("Freshness per table, ordered by table_id").endResponseMessage()
-                    .responseMessage().code(401).message("Missing, unknown or expired token").endResponseMessage()
+                    .produces("application/json").outType(StatusBody.class)
+                    .responseMessage().code(200).message("Freshness per table, ordered by table_id")
+                        .responseModel(StatusBody.class).endResponseMessage()
+                    .responseMessage().code(401).message(UNAUTHORIZED).responseModel(ErrorBody.class).endResponseMessage()
                     .to("direct:api-status");
 
         from("direct:api-run").routeId("api-run")

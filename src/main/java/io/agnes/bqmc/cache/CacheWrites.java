@@ -1,5 +1,8 @@
 package io.agnes.bqmc.cache;
 
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.SQLException;
 import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
@@ -41,6 +44,12 @@ public final class CacheWrites {
             ON CONFLICT (table_id) DO UPDATE SET
                 error_at = excluded.error_at, error_msg = excluded.error_msg""";
 
+    /**
+     * {@link #FAILURE} with positional parameters (table_id, now, error_msg), for the writes made
+     * outside a route, with plain JDBC.
+     */
+    public static final String FAILURE_POSITIONAL = FAILURE.replaceAll(":\\?bqmc_\\w+", "?");
+
     /** Naive UTC timestamps, passed as text so that no JVM or database time zone shifts them. */
     private static final DateTimeFormatter NAIVE_UTC = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
 
@@ -81,6 +90,27 @@ public final class CacheWrites {
         m.setHeader("bqmc_table_id", tableId);
         m.setHeader("bqmc_error_msg", cut(errorMsg));
         m.setHeader("bqmc_now", now);
+    }
+
+    /** Records the same failure for several tables in one transaction. */
+    public static void recordFailures(Connection c, List<String> tableIds, String errorMsg) throws SQLException {
+        boolean autoCommit = c.getAutoCommit();
+        c.setAutoCommit(false);
+        try (PreparedStatement ps = c.prepareStatement(FAILURE_POSITIONAL)) {
+            String now = nowUtc();
+            for (String id : tableIds) {
+                ps.setString(1, id);
+                ps.setString(2, now);
+                ps.setString(3, cut(errorMsg));
+                ps.executeUpdate();
+            }
+            c.commit();
+        } catch (SQLException | RuntimeException e) {
+            c.rollback();
+            throw e;
+        } finally {
+            c.setAutoCommit(autoCommit);
+        }
     }
 
     public static String cut(String errorMsg) {

@@ -2,8 +2,12 @@ package io.agnes.bqmc.config;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.util.List;
+
+import javax.sql.DataSource;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
@@ -15,6 +19,8 @@ import io.agnes.bqmc.auth.TokenFile;
 import io.agnes.bqmc.bigquery.ConfiguredBigQueryConnectionFactory;
 import io.agnes.bqmc.bigquery.TableLookup;
 import io.agnes.bqmc.cache.CacheSchema;
+import io.agnes.bqmc.cache.CacheWrites;
+import io.agnes.bqmc.refresh.PendingTables;
 import io.agnes.bqmc.observe.DatabaseHealthCheck;
 import io.agnes.bqmc.observe.LastRunHealthCheck;
 import io.agnes.bqmc.observe.RefreshMonitor;
@@ -31,6 +37,8 @@ import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.PlatformHttpConstants;
 import org.apache.camel.spi.Registry;
 import org.apache.camel.support.service.ServiceSupport;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Wires every bean of the service in one place, from the validated {@link Settings}. The
@@ -38,6 +46,8 @@ import org.apache.camel.support.service.ServiceSupport;
  * {@code singleFlightRoutePolicy}, {@code registryFileImporter}).
  */
 public class AppConfiguration implements CamelConfiguration {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AppConfiguration.class);
 
     private final Settings settings;
 
@@ -48,10 +58,13 @@ public class AppConfiguration implements CamelConfiguration {
     @Override
     public void configure(CamelContext context) throws Exception {
         HikariDataSource dataSource = dataSource(settings);
-        // closed after the routes stopped, so an in-flight run can still write
+        PendingTables pending = new PendingTables();
+        // stopped after the routes, so an in-flight run could still write; what it could not
+        // finish is recorded as failed before the database closes
         context.addService(new ServiceSupport() {
             @Override
             protected void doStop() {
+                recordInterrupted(dataSource, pending);
                 dataSource.close();
             }
         }, true, true);
@@ -72,6 +85,7 @@ public class AppConfiguration implements CamelConfiguration {
         registry.bind("bigQueryConnectionFactory", bigQuery);
         registry.bind("tableLookup", new TableLookup(bigQuery, monitor));
         registry.bind("singleFlightRoutePolicy", singleFlight);
+        registry.bind("pendingTables", pending);
         registry.bind("registryFileImporter", new RegistryFileImporter(dataSource));
         registry.bind("databaseHealthCheck", new DatabaseHealthCheck(dataSource));
         registry.bind("lastRunHealthCheck", new LastRunHealthCheck(monitor, settings, Clock.systemUTC()));
@@ -79,6 +93,20 @@ public class AppConfiguration implements CamelConfiguration {
         registry.bind("statusReport", new StatusReport(dataSource, history, settings, Clock.systemUTC()));
         registry.bind("bearerAuthenticator", new BearerAuthenticator(new TokenFile(settings.tokensFile()),
                 settings.schedulerApiToken(), ApiRoutes.REQUIRED_ROLE, Clock.systemUTC()));
+    }
+
+    static void recordInterrupted(DataSource dataSource, PendingTables pending) {
+        List<String> unfinished = pending.drain();
+        if (unfinished.isEmpty()) {
+            return;
+        }
+        try (Connection c = dataSource.getConnection()) {
+            CacheWrites.recordFailures(c, unfinished, PendingTables.INTERRUPTED);
+            LOG.warn("stopped during a refresh: {} table(s) recorded as interrupted", unfinished.size());
+        } catch (SQLException e) {
+            LOG.error("stopped during a refresh: could not record {} unfinished table(s): {}", unfinished.size(),
+                    e.getMessage());
+        }
     }
 
     /**

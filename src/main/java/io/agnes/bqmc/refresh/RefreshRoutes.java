@@ -19,6 +19,7 @@ import io.agnes.bqmc.registry.TargetResolver;
 import io.agnes.bqmc.registry.UnknownTableException;
 import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
+import org.apache.camel.ShutdownRoute;
 import org.apache.camel.builder.RouteBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -53,11 +54,13 @@ public class RefreshRoutes extends RouteBuilder {
     public void configure() {
         // refresh-all and refresh-one hand every failure back to their caller (timer or API),
         // which decides what it means; an error handler here would mark it exhausted and hide it
-        from("direct:refresh-all").routeId("refresh-all")
+        // the refresh routes stop last, after the routes that call them, so a run can finish
+        from("direct:refresh-all").routeId("refresh-all").shutdownRoute(ShutdownRoute.Defer)
                 .errorHandler(noErrorHandler())
                 .routePolicyRef("singleFlightRoutePolicy")
                 .setBody(constant(RegistryQueries.SELECT_REMOTE_BIGQUERY))
                 .to("jdbc:dataSource?outputType=SelectList")
+                .process(this::takeOn)
                 .split(body(), new RunTally()).parallelProcessing().executorService("bqRefreshPool")
                     .process(this::startTable)
                     .to("direct:refresh-table")
@@ -67,7 +70,7 @@ public class RefreshRoutes extends RouteBuilder {
                 .setBody(constant(RunHistory.PRUNE)).to("jdbc:dataSource")
                 .process(e -> e.getMessage().setBody(e.getProperty(SUMMARY, RunSummary.class)));
 
-        from("direct:refresh-one").routeId("refresh-one")
+        from("direct:refresh-one").routeId("refresh-one").shutdownRoute(ShutdownRoute.Defer)
                 .errorHandler(noErrorHandler())
                 .setBody(constant(RegistryQueries.SELECT_BY_ID))
                 .to("jdbc:dataSource?useHeadersAsParameters=true&outputType=SelectList")
@@ -75,7 +78,7 @@ public class RefreshRoutes extends RouteBuilder {
                 .to("direct:refresh-table")
                 .process(e -> e.getMessage().setBody(refresh(e).result()));
 
-        from("direct:refresh-table").routeId("refresh-table")
+        from("direct:refresh-table").routeId("refresh-table").shutdownRoute(ShutdownRoute.Defer)
                 // continued, not handled: a handled exception would also end the caller's route (the split)
                 .onException(SQLException.class)
                     .maximumRedeliveries(WRITE_REDELIVERIES).redeliveryDelay(20).retryAttemptedLogLevel(LoggingLevel.DEBUG)
@@ -91,7 +94,7 @@ public class RefreshRoutes extends RouteBuilder {
                 .process(this::finish);
 
         // Camel redelivery is the one retry mechanism: the client's own retries are off
-        from("direct:bigquery-lookup").routeId("bigquery-lookup")
+        from("direct:bigquery-lookup").routeId("bigquery-lookup").shutdownRoute(ShutdownRoute.Defer)
                 .onException(RetryableBigQueryException.class)
                     .maximumRedeliveries(settings.bigQueryMaxAttempts() - 1)
                     .redeliveryDelay(settings.retryInitialDelayMs())
@@ -106,6 +109,12 @@ public class RefreshRoutes extends RouteBuilder {
                     .process(TableLookup::unexpectedFailure)
                 .end()
                 .process("tableLookup");
+    }
+
+    /** Every row of the run is pending until written: a stop records the rest as failures. */
+    private void takeOn(Exchange exchange) {
+        List<?> rows = exchange.getMessage().getBody(List.class);
+        pending().add(rows.stream().map(r -> String.valueOf(((Map<?, ?>) r).get("id"))).toList());
     }
 
     private void startTable(Exchange exchange) {
@@ -125,11 +134,17 @@ public class RefreshRoutes extends RouteBuilder {
         if (!row.isRemoteBigQuery()) {
             throw new NotRemoteBigQueryTableException();
         }
+        pending().add(row.id());
         exchange.setProperty(TableRefresh.PROPERTY, new TableRefresh(row, RunInfo.newId()));
     }
 
     private void resolve(Exchange exchange) {
         TableRefresh refresh = refresh(exchange);
+        if (exchange.getContext().isStopping()) {
+            // the rest of a run is not worth a BigQuery call the stop would cut short
+            refresh.failed(PendingTables.INTERRUPTED);
+            return;
+        }
         TargetResolver.Resolution resolution = resolver.resolve(refresh.row());
         if (resolution instanceof TargetResolver.Resolved r) {
             refresh.target(r.target());
@@ -164,6 +179,7 @@ public class RefreshRoutes extends RouteBuilder {
     private void finish(Exchange exchange) {
         TableRefresh refresh = refresh(exchange);
         refresh.finished();
+        pending().done(refresh.tableId());
         monitor().tableFinished(refresh.status());
         LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}",
                 refresh.runId(), LogText.safe(refresh.tableId()), refresh.status(),
@@ -183,6 +199,10 @@ public class RefreshRoutes extends RouteBuilder {
         monitor().runFinished(new RunHistory.Run(run.runId(), run.startedAt().toInstant(), Instant.now(), run.trigger(),
                 summary.total(), summary.succeeded(), summary.noData(), summary.failed(), summary.durationMs()));
         RunHistory.recordParameters(exchange.getMessage(), run, summary);
+    }
+
+    private PendingTables pending() {
+        return getContext().getRegistry().lookupByNameAndType("pendingTables", PendingTables.class);
     }
 
     private RefreshMonitor monitor() {

@@ -1,0 +1,37 @@
+package io.agnes.bqmc.refresh;
+
+import java.util.Collection;
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * The tables a run (or a single refresh) has taken on and not yet written. If the service
+ * stops before they are done, they are recorded as failures instead of silently left as they
+ * were: an operator then sees that the run did not finish.
+ */
+public class PendingTables {
+
+    /** The error recorded for a table whose refresh the stop cut short. */
+    public static final String INTERRUPTED = "refresh interrupted: the service stopped before this table was refreshed";
+
+    private final ConcurrentHashMap<String, Integer> pending = new ConcurrentHashMap<>();
+
+    public void add(Collection<String> tableIds) {
+        tableIds.forEach(this::add);
+    }
+
+    public void add(String tableId) {
+        pending.merge(tableId, 1, Integer::sum);
+    }
+
+    public void done(String tableId) {
+        pending.computeIfPresent(tableId, (id, n) -> n > 1 ? n - 1 : null);
+    }
+
+    /** Takes every table still pending. */
+    public List<String> drain() {
+        List<String> ids = List.copyOf(pending.keySet());
+        ids.forEach(pending::remove);
+        return ids;
+    }
+}

@@ -1,0 +1,98 @@
+package io.agnes.bqmc.observe;
+
+import static com.github.tomakehurst.wiremock.client.WireMock.get;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.HashMap;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.agnes.bqmc.auth.Role;
+import io.agnes.bqmc.auth.TokenIssuer;
+import io.agnes.bqmc.refresh.PendingTables;
+import io.agnes.bqmc.support.ApiClient;
+import io.agnes.bqmc.support.BigQueryJson;
+import io.agnes.bqmc.support.ChildService;
+import io.agnes.bqmc.support.TestService;
+import io.agnes.bqmc.support.WireMocks;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Contract section 9: SIGTERM during a run stops taking requests, lets the lookups in flight
+ * finish, records the rest as failures, closes the database, and exits 0.
+ */
+class GracefulShutdownTest {
+
+    static final int TABLES = 8;
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void sigtermDuringARunExitsZeroWithEveryTableAccountedFor() throws Exception {
+        WireMockServer bigQuery = WireMocks.startBigQuery();
+        bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
+                .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 7, 70, "a"))
+                        .withFixedDelay(2000)));
+        Path db = dir.resolve("system.duckdb");
+        try (Connection c = TestService.openDuckDb(db); Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE table_registry (id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, source_type VARCHAR,"
+                    + " bucket VARCHAR, source_table VARCHAR, query_mode VARCHAR DEFAULT 'local', bq_fqn VARCHAR,"
+                    + " registered_by VARCHAR, registered_at TIMESTAMP DEFAULT current_timestamp)");
+            for (int i = 0; i < TABLES; i++) {
+                s.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
+                        + " VALUES ('t" + i + "', 't" + i + "', 'bigquery', 'ds', 't" + i + "', 'remote')");
+            }
+        }
+        Map<String, String> env = new HashMap<>(TestService.environment(dir, bigQuery.baseUrl()));
+        env.put("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "2");
+        String admin = TokenIssuer.issue(dir.resolve("tokens"), "ops@example.com", Role.ADMIN, null);
+        int port = Integer.parseInt(env.get("PORT"));
+
+        try (ChildService child = ChildService.start(env, dir.resolve("service.log"))) {
+            child.awaitHttp(port, Duration.ofSeconds(60));
+            ApiClient api = new ApiClient(port);
+            CompletableFuture<ApiClient.Answer> run = CompletableFuture.supplyAsync(
+                    () -> api.post("/api/admin/run-bq-metadata-refresh", admin));
+            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+            while (bigQuery.getAllServeEvents().size() < 2 && System.nanoTime() < deadline) {
+                Thread.sleep(20);
+            }
+            assertThat(bigQuery.getAllServeEvents()).as(() -> run.isDone() ? run.join().body() : "run in flight")
+                    .hasSizeGreaterThanOrEqualTo(2);
+
+            long signalled = System.nanoTime();
+            child.signal("TERM");
+            Integer exit = child.awaitExit(Duration.ofSeconds(20));
+            assertThat(exit).as(child.output()).isEqualTo(0);
+            assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(Duration.ofSeconds(20));
+            run.handle((answer, failure) -> null).get();
+        } finally {
+            bigQuery.stop();
+        }
+
+        // the database opens cleanly and every table of the run is either refreshed or marked interrupted
+        int requests = bigQuery.getAllServeEvents().size();
+        try (Connection c = TestService.openDuckDb(db); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FILTER (WHERE \"rows\" = 7 AND error_msg IS NULL),"
+                     + " count(*) FILTER (WHERE error_msg = '" + PendingTables.INTERRUPTED + "'), count(*)"
+                     + " FROM bq_metadata_cache")) {
+            rs.next();
+            int refreshed = rs.getInt(1);
+            int interrupted = rs.getInt(2);
+            assertThat(rs.getInt(3)).isEqualTo(TABLES);
+            assertThat(refreshed + interrupted).isEqualTo(TABLES);
+            assertThat(refreshed).as("lookups in flight at the signal finish").isGreaterThanOrEqualTo(2);
+            assertThat(interrupted).as("the rest is not looked up").isGreaterThan(0);
+            assertThat(requests).isLessThan(TABLES);
+        }
+    }
+}

@@ -1,0 +1,175 @@
+package io.agnes.bqmc.observe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.github.tomakehurst.wiremock.WireMockServer;
+import com.zaxxer.hikari.HikariDataSource;
+import io.agnes.bqmc.auth.Role;
+import io.agnes.bqmc.auth.TokenIssuer;
+import io.agnes.bqmc.support.ApiClient;
+import io.agnes.bqmc.support.TestService;
+import io.agnes.bqmc.support.WireMocks;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Contract section 9: health, metrics, OpenAPI and run history, over real HTTP. */
+class ObservabilityTest {
+
+    @TempDir
+    Path dir;
+
+    WireMockServer bigQuery;
+    TestService service;
+    ApiClient api;
+    ApiClient management;
+    String admin;
+
+    @BeforeEach
+    void start() throws Exception {
+        bigQuery = WireMocks.startBigQuery();
+        WireMocks.serveTable(bigQuery, "test-project", "ds", "orders", 10, 100);
+        WireMocks.serveError(bigQuery, "test-project", "ds", "flaky", 503, "backendError", "Backend error");
+        admin = TokenIssuer.issue(dir.resolve("tokens"), "ops@example.com", Role.ADMIN, null);
+        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
+        env.put("BIGQUERY_MAX_ATTEMPTS", "2");
+        service = TestService.start(env);
+        service.registerRemote("orders", "ds", "orders");
+        service.registerRemote("flaky", "ds", "flaky");
+        api = new ApiClient(Integer.parseInt(env.get("PORT")));
+        management = new ApiClient(Integer.parseInt(env.get("MANAGEMENT_PORT")));
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        service.close();
+        bigQuery.stop();
+    }
+
+    static double metric(String text, String name) {
+        Matcher m = Pattern.compile("(?m)^" + Pattern.quote(name) + " ([0-9.eE+-]+|NaN)$").matcher(text);
+        assertThat(m.find()).as("metric " + name + " in\n" + text.lines().filter(l -> l.startsWith("bqmc")).toList())
+                .isTrue();
+        return Double.parseDouble(m.group(1));
+    }
+
+    @Test
+    void healthIsUpAndNamesOurChecks() {
+        ApiClient.Answer health = management.get("/observe/health", null);
+        assertThat(health.status()).isEqualTo(200);
+        assertThat(health.json().get("status").asText()).isEqualTo("UP");
+        List<String> names = new ArrayList<>();
+        health.json().get("checks").forEach(c -> names.add(c.get("name").asText()));
+        assertThat(names).contains("database", "last-run");
+        assertThat(management.get("/observe/health/live", null).status()).isEqualTo(200);
+        assertThat(management.get("/observe/health/ready", null).status()).isEqualTo(200);
+    }
+
+    @Test
+    void readinessGoesDownWithTheDatabase() {
+        service.context().getRegistry().lookupByNameAndType("dataSource", HikariDataSource.class).close();
+        ApiClient.Answer ready = management.get("/observe/health/ready?data=true", null);
+        assertThat(ready.status()).isEqualTo(503);
+        assertThat(ready.json().get("status").asText()).isEqualTo("DOWN");
+        JsonNode database = null;
+        for (JsonNode check : ready.json().get("checks")) {
+            if ("database".equals(check.get("name").asText())) {
+                database = check;
+            }
+        }
+        assertThat(database).isNotNull();
+        assertThat(database.get("status").asText()).isEqualTo("DOWN");
+        assertThat(management.get("/observe/health", null).status()).isEqualTo(503);
+        // liveness is not the database's to decide: a restart would not bring it back
+        assertThat(management.get("/observe/health/live", null).status()).isEqualTo(200);
+    }
+
+    @Test
+    void metricsMoveWithARun() {
+        String before = management.get("/observe/metrics", null).body();
+        assertThat(metric(before, "bqmc_run_in_flight")).isZero();
+        assertThat(metric(before, "bqmc_tables_total{outcome=\"ok\"}")).isZero();
+        assertThat(metric(before, "bqmc_last_successful_run_age_seconds")).isNaN();
+
+        assertThat(api.post("/api/admin/run-bq-metadata-refresh", admin).status()).isEqualTo(200);
+
+        String after = management.get("/observe/metrics", null).body();
+        assertThat(metric(after, "bqmc_runs_total{trigger=\"rest\"}")).isEqualTo(1);
+        assertThat(metric(after, "bqmc_run_duration_seconds_count")).isEqualTo(1);
+        assertThat(metric(after, "bqmc_tables_total{outcome=\"ok\"}")).isEqualTo(1);
+        assertThat(metric(after, "bqmc_tables_total{outcome=\"error\"}")).isEqualTo(1);
+        assertThat(metric(after, "bqmc_bigquery_retries_total")).isEqualTo(1);
+        assertThat(metric(after, "bqmc_bigquery_request_duration_seconds_count{outcome=\"ok\"}")).isEqualTo(1);
+        assertThat(metric(after, "bqmc_bigquery_request_duration_seconds_count{outcome=\"retryable_error\"}"))
+                .isEqualTo(2);
+        assertThat(after).contains("bqmc_bigquery_request_duration_seconds_bucket{");
+        assertThat(metric(after, "bqmc_last_successful_run_age_seconds")).isBetween(0.0, 60.0);
+        assertThat(metric(after, "bqmc_run_in_flight")).isZero();
+    }
+
+    @Test
+    void runHistoryIsInTheStatusNewestFirst() throws Exception {
+        api.post("/api/admin/run-bq-metadata-refresh", admin);
+        service.runAll();
+        JsonNode runs = api.get("/api/v2/metadata-cache/status", admin).json().get("last_runs");
+        assertThat(runs).hasSize(2);
+        assertThat(runs.get(0).get("trigger").asText()).isEqualTo("direct");
+        assertThat(runs.get(1).get("trigger").asText()).isEqualTo("rest");
+        JsonNode rest = runs.get(1);
+        assertThat(rest.get("total").asInt()).isEqualTo(2);
+        assertThat(rest.get("succeeded").asInt()).isEqualTo(1);
+        assertThat(rest.get("failed").asInt()).isEqualTo(1);
+        assertThat(rest.get("run_id").asText()).matches("[0-9a-f]{8}");
+        assertThat(rest.get("finished_at").asText()).endsWith("+00:00");
+    }
+
+    @Test
+    void runHistoryKeepsTheNewestRuns() throws Exception {
+        for (int i = 0; i < RunHistory.KEEP + 20; i++) {
+            service.update("INSERT INTO bqmc_run_history VALUES (?, TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (?) MINUTE,"
+                    + " TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (?) MINUTE, 'timer', 0, 0, 0, 0, 1)", "old" + i, i, i);
+        }
+        service.runAll();
+        assertThat(service.query("SELECT run_id FROM bqmc_run_history")).hasSize(RunHistory.KEEP);
+        assertThat(service.query("SELECT run_id FROM bqmc_run_history WHERE run_id IN ('old0', 'old20')")).isEmpty();
+    }
+
+    @Test
+    void openApiDescribesTheThreeOperationsAndTheirErrors() {
+        ApiClient.Answer doc = api.get("/api/openapi.json", null);
+        assertThat(doc.status()).isEqualTo(200);
+        JsonNode paths = doc.json().get("paths");
+        assertThat(doc.json().get("openapi").asText()).startsWith("3.");
+        JsonNode run = paths.get("/api/admin/run-bq-metadata-refresh").get("post");
+        assertThat(fieldNames(run.get("responses"))).contains("200", "401", "403", "409");
+        JsonNode refresh = paths.get("/api/v2/metadata-cache/refresh").get("post");
+        assertThat(fieldNames(refresh.get("responses"))).contains("200", "400", "401", "403", "404");
+        assertThat(refresh.get("parameters").get(0).get("name").asText()).isEqualTo("table");
+        assertThat(refresh.get("parameters").get(0).get("in").asText()).isEqualTo("query");
+        assertThat(refresh.get("parameters").get(0).get("required").asBoolean()).isTrue();
+        JsonNode status = paths.get("/api/v2/metadata-cache/status").get("get");
+        assertThat(fieldNames(status.get("responses"))).contains("200", "401");
+        JsonNode schemas = doc.json().get("components").get("schemas");
+        assertThat(fieldNames(schemas.get("RunSummary").get("properties")))
+                .contains("run_id", "started_at", "total", "succeeded", "no_data", "failed", "duration_ms");
+        assertThat(fieldNames(schemas.get("TableRefreshResult").get("properties")))
+                .contains("table_id", "status", "rows", "size_bytes", "entity_type", "error", "fetch_ms", "total_ms");
+        assertThat(fieldNames(schemas.get("ErrorBody").get("properties"))).containsExactly("detail");
+        assertThat(schemas.has("StatusBody")).isTrue();
+    }
+
+    static List<String> fieldNames(JsonNode node) {
+        List<String> names = new ArrayList<>();
+        node.fieldNames().forEachRemaining(names::add);
+        return names;
+    }
+}

@@ -1,0 +1,88 @@
+package io.agnes.bqmc.support;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * The service in a child JVM, for what only a real process shows: signals, crashes, exit codes.
+ * Its output goes to a file the test can read.
+ */
+public final class ChildService implements AutoCloseable {
+
+    private final Process process;
+    private final Path log;
+
+    private ChildService(Process process, Path log) {
+        this.process = process;
+        this.log = log;
+    }
+
+    public static ChildService start(Map<String, String> env, Path log, String... args) throws IOException {
+        String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+        String[] command = new String[4 + args.length];
+        command[0] = java;
+        command[1] = "-cp";
+        command[2] = System.getProperty("java.class.path");
+        command[3] = "io.agnes.bqmc.BqMetadataCacheApplication";
+        System.arraycopy(args, 0, command, 4, args.length);
+        ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        pb.environment().clear();
+        pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        pb.environment().putAll(env);
+        return new ChildService(pb.start(), log);
+    }
+
+    /** Waits until the API routes answer on the port, or the process died. */
+    public void awaitHttp(int port, Duration timeout) throws Exception {
+        ApiClient api = new ApiClient(port);
+        long deadline = System.nanoTime() + timeout.toNanos();
+        while (System.nanoTime() < deadline) {
+            if (!process.isAlive()) {
+                throw new IllegalStateException("service exited with " + process.exitValue() + ":\n" + output());
+            }
+            try {
+                // the HTTP server listens before the routes are on it: wait for a real answer
+                if (api.get("/api/openapi.json", null).status() == 200) {
+                    return;
+                }
+            } catch (Exception notYet) {
+                // not listening yet
+            }
+            Thread.sleep(100);
+        }
+        throw new IllegalStateException("service did not answer within " + timeout + ":\n" + output());
+    }
+
+    public long pid() {
+        return process.pid();
+    }
+
+    public Process process() {
+        return process;
+    }
+
+    public void signal(String name) throws Exception {
+        new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).start().waitFor();
+    }
+
+    /** The exit code, or null when it did not exit in time. */
+    public Integer awaitExit(Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS) ? process.exitValue() : null;
+    }
+
+    public String output() throws IOException {
+        return Files.exists(log) ? Files.readString(log) : "";
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(10, TimeUnit.SECONDS);
+        }
+    }
+}
