@@ -13,6 +13,7 @@ import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.api.ApiHttpEngine;
 import io.agnes.bqmc.api.ApiRoutes;
+import io.agnes.bqmc.api.JsonHttpErrors;
 import io.agnes.bqmc.api.StatusReport;
 import io.agnes.bqmc.auth.BearerAuthenticator;
 import io.agnes.bqmc.auth.TokenFile;
@@ -76,6 +77,9 @@ public class AppConfiguration implements CamelConfiguration {
         SingleFlightRoutePolicy singleFlight = new SingleFlightRoutePolicy();
         RunHistory history = new RunHistory(dataSource);
         RefreshMonitor monitor = new RefreshMonitor(meters, singleFlight, history, Clock.systemUTC());
+
+        // once the API server listens: JSON for the errors Vert.x answers before any route runs
+        context.addStartupListener((ctx, alreadyStarted) -> JsonHttpErrors.install(ctx, settings.port()));
 
         Registry registry = context.getRegistry();
         registry.bind("settings", settings);
