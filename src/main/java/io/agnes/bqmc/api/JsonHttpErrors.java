@@ -1,8 +1,10 @@
 package io.agnes.bqmc.api;
 
 import java.lang.reflect.Field;
+import java.net.BindException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
 import io.netty.handler.codec.TooLongFrameException;
@@ -64,13 +66,28 @@ public final class JsonHttpErrors {
                     .requestHandler(router);
             HttpServer original = platform.getServer();
             original.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
-            replacement.listen(port, platform.getHost()).toCompletionStage().toCompletableFuture()
-                    .get(10, TimeUnit.SECONDS);
+            listen(replacement, port, platform.getHost());
             field("server").set(platform, replacement);
         } catch (ReflectiveOperationException | RuntimeException e) {
             LOG.warn("cannot adjust the API server ({}): HTTP-level errors stay plain text", e.toString());
         } catch (Exception e) {
             throw new IllegalStateException("cannot re-bind the API server on port " + port + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** The closed socket is released asynchronously: retry the bind briefly. */
+    private static void listen(HttpServer server, int port, String host) throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            try {
+                server.listen(port, host).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof BindException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
         }
     }
 
