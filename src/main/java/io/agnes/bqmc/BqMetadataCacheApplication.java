@@ -52,13 +52,18 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
         sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> main.completed());
     }
 
-    private static String rootMessage(Throwable e) {
+    /** Our own start failures (database, configuration) say what and why; wrappers add nothing. */
+    static String rootMessage(Throwable e) {
         Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
+        while (true) {
+            if (t instanceof java.sql.SQLException && t.getMessage() != null) {
+                return t.getMessage();
+            }
+            if (t.getCause() == null || t.getCause() == t) {
+                return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+            }
             t = t.getCause();
         }
-        String message = t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
-        return e == t || e.getMessage() == null ? message : e.getMessage() + " (" + message + ")";
     }
 
     public static void main(String[] args) {

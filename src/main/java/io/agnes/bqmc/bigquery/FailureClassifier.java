@@ -37,12 +37,13 @@ public final class FailureClassifier {
     }
 
     /**
-     * Connection refused, reset or dropped before an answer, unknown host, and timeouts,
+     * Connection refused, reset or dropped before an answer, unknown host, and timeouts
+     * (including the client's way of reporting a read timeout, see {@link #READ_TIMEOUT}),
      * anywhere in the cause chain.
      */
     static boolean isConnectionFailure(Throwable e) {
         for (Throwable t = e; t != null; t = t.getCause()) {
-            if (t instanceof SocketTimeoutException || t instanceof ConnectException
+            if (t instanceof SocketTimeoutException || t instanceof ConnectException || t instanceof InterruptedException
                     || t instanceof NoRouteToHostException || t instanceof UnknownHostException
                     || t instanceof SocketException || t instanceof InterruptedIOException
                     || t instanceof NoHttpResponseException || t instanceof ConnectionClosedException) {
@@ -58,6 +59,16 @@ public final class FailureClassifier {
     /** The stored error text: {@code <ExceptionSimpleName>: <message>}. */
     public static String describe(Throwable e) {
         String message = e.getMessage();
+        if (e instanceof BigQueryException && e.getCause() instanceof InterruptedException) {
+            message = READ_TIMEOUT;
+        }
         return e.getClass().getSimpleName() + ": " + (message == null ? "" : message.strip());
     }
+
+    /**
+     * The client reports a read timeout as an interrupt: it restores the interrupt flag on the
+     * SocketTimeoutException (an InterruptedIOException) and then fails waiting on its own
+     * future. Genuine interrupts only come with a stop, where no retry happens anyway.
+     */
+    static final String READ_TIMEOUT = "no answer from BigQuery within BIGQUERY_TIMEOUT_SECONDS (read timed out)";
 }

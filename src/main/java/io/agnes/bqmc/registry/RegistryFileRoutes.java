@@ -1,9 +1,12 @@
 package io.agnes.bqmc.registry;
 
+import java.nio.file.Files;
 import java.nio.file.Path;
 
 import io.agnes.bqmc.config.Settings;
 import org.apache.camel.builder.RouteBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Watches {@code AGNES_REGISTRY_FILE} with the file component: read at start, and again
@@ -11,6 +14,8 @@ import org.apache.camel.builder.RouteBuilder;
  * idempotent key makes a changed file count as new).
  */
 public class RegistryFileRoutes extends RouteBuilder {
+
+    private static final Logger LOG = LoggerFactory.getLogger(RegistryFileRoutes.class);
 
     /** How often the file is checked for changes. */
     static final long POLL_MS = 1000;
@@ -27,6 +32,9 @@ public class RegistryFileRoutes extends RouteBuilder {
             return;
         }
         Path file = registryFile.toAbsolutePath().normalize();
+        if (!Files.isRegularFile(file)) {
+            LOG.warn("AGNES_REGISTRY_FILE={} does not exist (yet): it is imported as soon as it appears", file);
+        }
         fromF("file:%s?fileName=%s&noop=true&idempotentKey=${file:name}-${file:modified}-${file:size}"
                 + "&initialDelay=0&delay=%d&readLock=none",
                 file.getParent(), file.getFileName(), POLL_MS)

@@ -16,10 +16,14 @@ public final class ApiClient {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    /** HTTP/1.1, as curl, the platform scheduler and the CLI speak it. */
+    private final HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(5)).build();
     private final String base;
+    private final int port;
 
     public ApiClient(int port) {
+        this.port = port;
         this.base = "http://127.0.0.1:" + port;
     }
 
@@ -45,6 +49,30 @@ public final class ApiClient {
             b.header("Authorization", authorization);
         }
         return send(b.build());
+    }
+
+    /**
+     * A request written by hand on a socket, for what well-behaved clients refuse to send
+     * (a malformed percent-escape, say). Returns the status and the body.
+     */
+    public RawAnswer raw(String requestLineAndHeaders) {
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setSoTimeout(30_000);
+            socket.getOutputStream().write((requestLineAndHeaders + "Connection: close\r\n\r\n")
+                    .getBytes(java.nio.charset.StandardCharsets.ISO_8859_1));
+            String response = new String(socket.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+            int status = Integer.parseInt(response.substring(9, 12));
+            int bodyStart = response.indexOf("\r\n\r\n");
+            String head = response.substring(0, bodyStart);
+            String body = response.substring(bodyStart + 4);
+            return new RawAnswer(status, head, body, body.isEmpty() ? null : JSON.readTree(body));
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** The answer to {@link #raw}. */
+    public record RawAnswer(int status, String head, String body, JsonNode json) {
     }
 
     private HttpRequest.Builder request(String path, String token) {
