@@ -7,53 +7,61 @@ import java.time.Instant;
 import java.time.LocalDateTime;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
+import java.util.Collections;
 import java.util.List;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.agnes.bqmc.bigquery.TableMetadata;
-import org.apache.camel.Message;
 
 /**
- * The two writes of contract section 3, as parameterized statements for camel-jdbc
- * ({@code useHeadersAsParameters=true}, named {@code :?param} placeholders). The caller puts
- * {@link #SUCCESS} or {@link #FAILURE} in the body after {@link #successParameters} or
- * {@link #failureParameters} set the headers.
+ * The two writes of contract section 3, as parameterized statements: {@link #SUCCESS}
+ * (table_id, rows, size_bytes, partition_by, clustered_by, entity_type, known_columns, now)
+ * and {@link #FAILURE} (table_id, now, error_msg). {@link CacheWriter} runs them.
  */
 public final class CacheWrites {
 
     /** Cut stored error messages to this many characters. */
     public static final int MAX_ERROR_LENGTH = 512;
 
-    public static final String SUCCESS = """
+    private static final String SUCCESS_INTO = """
             INSERT INTO bq_metadata_cache (table_id, "rows", size_bytes, partition_by, clustered_by,
                 entity_type, known_columns, refreshed_at, error_at, error_msg)
-            VALUES (:?bqmc_table_id, :?bqmc_rows, :?bqmc_size_bytes, :?bqmc_partition_by,
-                CAST(:?bqmc_clustered_by AS JSON), :?bqmc_entity_type, CAST(:?bqmc_known_columns AS JSON),
-                CAST(:?bqmc_now AS TIMESTAMP), NULL, NULL)
+            VALUES """;
+    private static final String SUCCESS_ROW =
+            "(?, ?, ?, ?, CAST(? AS JSON), ?, CAST(? AS JSON), CAST(? AS TIMESTAMP), NULL, NULL)";
+    private static final String SUCCESS_ON_CONFLICT = """
+
             ON CONFLICT (table_id) DO UPDATE SET
                 "rows" = excluded."rows", size_bytes = excluded.size_bytes,
                 partition_by = excluded.partition_by, clustered_by = excluded.clustered_by,
                 entity_type = excluded.entity_type, known_columns = excluded.known_columns,
                 refreshed_at = excluded.refreshed_at, error_at = NULL, error_msg = NULL""";
 
+    private static final String FAILURE_INTO = "INSERT INTO bq_metadata_cache (table_id, error_at, error_msg) VALUES ";
+    private static final String FAILURE_ROW = "(?, CAST(? AS TIMESTAMP), ?)";
     /** A failure never touches the last good numbers: only the error columns move. */
-    public static final String FAILURE = """
-            INSERT INTO bq_metadata_cache (table_id, error_at, error_msg)
-            VALUES (:?bqmc_table_id, CAST(:?bqmc_now AS TIMESTAMP), :?bqmc_error_msg)
+    private static final String FAILURE_ON_CONFLICT = """
+
             ON CONFLICT (table_id) DO UPDATE SET
                 error_at = excluded.error_at, error_msg = excluded.error_msg""";
 
+    public static final String SUCCESS = success(1);
+    public static final String FAILURE = failure(1);
+
     /**
-     * {@link #FAILURE} with positional parameters (table_id, now, error_msg), for the writes made
-     * outside a route, with plain JDBC.
+     * The success write for {@code rows} tables in one statement: DuckDB runs one multi-row
+     * statement about fifteen times faster per row than the same rows one statement each.
+     * The rows must have distinct table ids.
      */
-    public static final String FAILURE_POSITIONAL = FAILURE.replaceAll(":\\?bqmc_\\w+", "?");
+    public static String success(int rows) {
+        return SUCCESS_INTO + String.join(", ", Collections.nCopies(rows, SUCCESS_ROW)) + SUCCESS_ON_CONFLICT;
+    }
+
+    /** The failure write for {@code rows} tables in one statement (distinct table ids). */
+    public static String failure(int rows) {
+        return FAILURE_INTO + String.join(", ", Collections.nCopies(rows, FAILURE_ROW)) + FAILURE_ON_CONFLICT;
+    }
 
     /** Naive UTC timestamps, passed as text so that no JVM or database time zone shifts them. */
     private static final DateTimeFormatter NAIVE_UTC = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private CacheWrites() {
     }
@@ -75,28 +83,11 @@ public final class CacheWrites {
         return LocalDateTime.parse(stored.replace(' ', 'T')).toInstant(ZoneOffset.UTC);
     }
 
-    public static void successParameters(Message m, String tableId, TableMetadata meta, String now) {
-        m.setHeader("bqmc_table_id", tableId);
-        m.setHeader("bqmc_rows", meta.rows());
-        m.setHeader("bqmc_size_bytes", meta.sizeBytes());
-        m.setHeader("bqmc_partition_by", meta.partitionBy());
-        m.setHeader("bqmc_clustered_by", jsonArray(meta.clusteredBy()));
-        m.setHeader("bqmc_entity_type", meta.entityType());
-        m.setHeader("bqmc_known_columns", jsonArray(meta.knownColumns()));
-        m.setHeader("bqmc_now", now);
-    }
-
-    public static void failureParameters(Message m, String tableId, String errorMsg, String now) {
-        m.setHeader("bqmc_table_id", tableId);
-        m.setHeader("bqmc_error_msg", cut(errorMsg));
-        m.setHeader("bqmc_now", now);
-    }
-
     /** Records the same failure for several tables in one transaction. */
     public static void recordFailures(Connection c, List<String> tableIds, String errorMsg) throws SQLException {
         boolean autoCommit = c.getAutoCommit();
         c.setAutoCommit(false);
-        try (PreparedStatement ps = c.prepareStatement(FAILURE_POSITIONAL)) {
+        try (PreparedStatement ps = c.prepareStatement(FAILURE)) {
             String now = nowUtc();
             for (String id : tableIds) {
                 ps.setString(1, id);
@@ -128,14 +119,4 @@ public final class CacheWrites {
         return errorMsg.substring(0, end);
     }
 
-    private static String jsonArray(List<String> values) {
-        if (values == null) {
-            return null;
-        }
-        try {
-            return JSON.writeValueAsString(values);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a list of strings always serializes", e);
-        }
-    }
 }

@@ -20,6 +20,8 @@ import io.agnes.bqmc.auth.TokenFile;
 import io.agnes.bqmc.bigquery.ConfiguredBigQueryConnectionFactory;
 import io.agnes.bqmc.bigquery.TableLookup;
 import io.agnes.bqmc.cache.CacheSchema;
+import io.agnes.bqmc.cache.CacheWriteProcessor;
+import io.agnes.bqmc.cache.CacheWriter;
 import io.agnes.bqmc.cache.CacheWrites;
 import io.agnes.bqmc.refresh.PendingTables;
 import io.agnes.bqmc.observe.DatabaseHealthCheck;
@@ -60,11 +62,19 @@ public class AppConfiguration implements CamelConfiguration {
     public void configure(CamelContext context) throws Exception {
         HikariDataSource dataSource = dataSource(settings);
         PendingTables pending = new PendingTables();
-        // stopped after the routes, so an in-flight run could still write; what it could not
-        // finish is recorded as failed before the database closes
+        CacheWriter cacheWriter = new CacheWriter(dataSource);
+        // stopped after the routes, so an in-flight run could still write: first the writer
+        // commits what is queued, then what the run could not finish is recorded as failed,
+        // then the database closes
         context.addService(new ServiceSupport() {
             @Override
+            protected void doStart() {
+                cacheWriter.start();
+            }
+
+            @Override
             protected void doStop() {
+                cacheWriter.stop();
                 recordInterrupted(dataSource, pending);
                 dataSource.close();
             }
@@ -90,6 +100,7 @@ public class AppConfiguration implements CamelConfiguration {
         registry.bind("tableLookup", new TableLookup(bigQuery, monitor));
         registry.bind("singleFlightRoutePolicy", singleFlight);
         registry.bind("pendingTables", pending);
+        registry.bind("cacheWriteProcessor", new CacheWriteProcessor(cacheWriter));
         registry.bind("registryFileImporter", new RegistryFileImporter(dataSource));
         registry.bind("databaseHealthCheck", new DatabaseHealthCheck(dataSource));
         registry.bind("lastRunHealthCheck", new LastRunHealthCheck(monitor, settings, Clock.systemUTC()));

@@ -38,6 +38,8 @@ public final class BigQueryStandIn implements AutoCloseable {
 
     /** Starts on a free loopback port. */
     public static BigQueryStandIn start() throws IOException {
+        // separate header and body writes would otherwise wait on the client's delayed ACK
+        System.setProperty("sun.net.httpserver.nodelay", "true");
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         BigQueryStandIn standIn = new BigQueryStandIn(server);
         server.createContext("/", standIn::handle);

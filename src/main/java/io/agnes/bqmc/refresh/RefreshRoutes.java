@@ -8,7 +8,6 @@ import java.util.Map;
 import io.agnes.bqmc.bigquery.FailureClassifier;
 import io.agnes.bqmc.bigquery.RetryableBigQueryException;
 import io.agnes.bqmc.bigquery.TableLookup;
-import io.agnes.bqmc.cache.CacheWrites;
 import io.agnes.bqmc.config.Settings;
 import io.agnes.bqmc.observe.RefreshMonitor;
 import io.agnes.bqmc.observe.RunHistory;
@@ -27,7 +26,7 @@ import org.slf4j.LoggerFactory;
 /**
  * The refresh pipeline. {@code direct:refresh-all} reads the remote BigQuery rows and splits
  * them over the bounded {@code bqRefreshPool}; every row goes through {@code direct:refresh-table}
- * (resolve, one lookup with redelivery, one cache write). {@code direct:refresh-one} serves the
+ * (resolve, one lookup with redelivery, one group-committed cache write). {@code direct:refresh-one} serves the
  * single-table endpoint through the same per-table route.
  */
 public class RefreshRoutes extends RouteBuilder {
@@ -89,8 +88,7 @@ public class RefreshRoutes extends RouteBuilder {
                 .filter(e -> refresh(e).target() != null)
                     .to("direct:bigquery-lookup")
                 .end()
-                .process(this::prepareWrite)
-                .to("jdbc:dataSource?useHeadersAsParameters=true")
+                .process("cacheWriteProcessor")
                 .process(this::finish);
 
         // Camel redelivery is the one retry mechanism: the client's own retries are off
@@ -152,19 +150,6 @@ public class RefreshRoutes extends RouteBuilder {
             refresh.failed(i.reason());
         } else if (resolution instanceof TargetResolver.NotConfigured n) {
             refresh.noData(n.reason());
-        }
-    }
-
-    private void prepareWrite(Exchange exchange) {
-        TableRefresh refresh = refresh(exchange);
-        var message = exchange.getMessage();
-        String now = CacheWrites.nowUtc();
-        if (refresh.status() == TableStatus.OK) {
-            CacheWrites.successParameters(message, refresh.tableId(), refresh.metadata(), now);
-            message.setBody(CacheWrites.SUCCESS);
-        } else {
-            CacheWrites.failureParameters(message, refresh.tableId(), refresh.error(), now);
-            message.setBody(CacheWrites.FAILURE);
         }
     }
 

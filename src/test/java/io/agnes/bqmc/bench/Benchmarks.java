@@ -1,0 +1,434 @@
+package io.agnes.bqmc.bench;
+
+import java.io.IOException;
+import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.LongAdder;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agnes.bqmc.auth.Role;
+import io.agnes.bqmc.auth.TokenIssuer;
+import io.vertx.core.Vertx;
+import io.vertx.core.buffer.Buffer;
+
+/**
+ * The benchmark harness (bench/run): starts the built jar as a child process against a
+ * {@link LatencyStandIn} in this JVM, drives it over real HTTP, and prints a Markdown table of
+ * the cases B1-B7 of docs/BENCHMARKS.md. Not part of {@code mvn verify}.
+ */
+public final class Benchmarks {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HttpClient HTTP = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(10)).build();
+
+    private final Path work;
+    private final String jar;
+    private final List<String> jvmOptions;
+    private final int repeats;
+    private final List<String[]> rows = new ArrayList<>();
+
+    private Benchmarks(Path work, String jar, List<String> jvmOptions, int repeats) {
+        this.work = work;
+        this.jar = jar;
+        this.jvmOptions = jvmOptions;
+        this.repeats = repeats;
+    }
+
+    public static void main(String[] args) throws Exception {
+        String jar = "target/bq-metadata-cache.jar";
+        List<String> jvm = new ArrayList<>();
+        int repeats = 3;
+        String only = "B1,B2,B3,B4,B5,B6,B7";
+        for (int i = 0; i < args.length; i++) {
+            switch (args[i]) {
+                case "--cases" -> only = args[++i];
+                case "--jar" -> jar = args[++i];
+                case "--jvm-opts" -> jvm.addAll(Arrays.asList(args[++i].trim().split("\\s+")));
+                case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                default -> throw new IllegalArgumentException("unknown argument " + args[i]
+                        + " (use --jar PATH, --jvm-opts '...', --repeats N, --cases B1,B3)");
+            }
+        }
+        Path work = Files.createTempDirectory("bqmc-bench");
+        Benchmarks b = new Benchmarks(work, jar, jvm, repeats);
+        try (LatencyStandIn standIn = new LatencyStandIn()) {
+            List<String> cases = Arrays.asList(only.split(","));
+            if (cases.contains("B6")) {
+                b.startUp(standIn);
+            }
+            if (cases.contains("B1")) {
+                b.refreshCase(standIn, "B1", 1_000, 20, 4, 1.05, false);
+            }
+            if (cases.contains("B2") || cases.contains("B7")) {
+                b.refreshCase(standIn, "B2", 10_000, 20, 32, 1.10, true);
+            }
+            if (cases.contains("B3") || cases.contains("B4") || cases.contains("B5")) {
+                b.throughputCaseAndStatus(standIn);
+            }
+        }
+        b.print();
+    }
+
+    // ---- cases
+
+    private void startUp(LatencyStandIn standIn) throws Exception {
+        List<Long> ms = new ArrayList<>();
+        for (int i = 0; i < repeats; i++) {
+            try (Service s = Service.start(this, standIn, 10, 4, "start" + i)) {
+                ms.add(s.startMs);
+            }
+        }
+        long median = median(ms);
+        row("B6", "process start to first answer (status, 200)", median + " ms (runs: " + ms + ")", "<= 3000 ms",
+                median <= 3000);
+    }
+
+    private void refreshCase(LatencyStandIn standIn, String id, int n, int latencyMs, int concurrency, double goal,
+                             boolean sampleMemory) throws Exception {
+        standIn.latencyMs(latencyMs);
+        try (Service s = Service.start(this, standIn, n, concurrency, id)) {
+            long idleRss = s.rssKb();
+            RssSampler sampler = sampleMemory ? new RssSampler(s.pid()) : null;
+            s.run(); // warm-up: JIT, pools, and the first write of every row
+            List<Long> durations = new ArrayList<>();
+            int[] perTable = null;
+            long peakInFlight = 0;
+            for (int i = 0; i < repeats; i++) {
+                standIn.reset();
+                JsonNode run = s.run();
+                durations.add(run.get("duration_ms").asLong());
+                perTable = standIn.requestsPerTableRange();
+                peakInFlight = Math.max(peakInFlight, standIn.peakInFlight());
+                if (run.get("succeeded").asInt() != n) {
+                    throw new IllegalStateException(id + ": run did not succeed for every table: " + run);
+                }
+            }
+            long median = median(durations);
+            double ideal = (double) n / concurrency * latencyMs;
+            double ratio = median / ideal;
+            row(id, String.format(Locale.ROOT, "refresh-all N=%,d, %d ms/lookup, concurrency %d", n, latencyMs, concurrency),
+                    String.format(Locale.ROOT, "%,d ms vs ideal %,.0f ms: ratio %.3f (runs: %s)", median, ideal, ratio,
+                            durations), "<= " + goal, ratio <= goal);
+            row(id + " calls", "BigQuery requests per table per run, peak in flight at the stand-in",
+                    perTable[0] + (perTable[0] == perTable[1] ? "" : ".." + perTable[1]) + " per table, peak " + peakInFlight
+                            + " in flight", "exactly 1; peak <= " + concurrency,
+                    perTable[0] == 1 && perTable[1] == 1 && peakInFlight <= concurrency);
+            if (sampler != null) {
+                long peak = sampler.stop();
+                row("B7", "RSS of the service: idle after start / peak during " + id,
+                        String.format(Locale.ROOT, "%,d MB / %,d MB", idleRss / 1024, peak / 1024), "<= 300 MB during B2",
+                        peak / 1024 <= 300);
+            }
+        }
+    }
+
+    private void throughputCaseAndStatus(LatencyStandIn standIn) throws Exception {
+        int n = 10_000;
+        standIn.latencyMs(0);
+        try (Service s = Service.start(this, standIn, n, 8, "B3")) {
+            s.run();
+            List<Long> durations = new ArrayList<>();
+            for (int i = 0; i < repeats; i++) {
+                durations.add(s.run().get("duration_ms").asLong());
+            }
+            long median = median(durations);
+            double perSecond = n * 1000.0 / median;
+            row("B3", "refresh-all N=10,000, 0 ms/lookup, concurrency 8: per-row overhead",
+                    String.format(Locale.ROOT, "%,.0f tables/s (%,d ms; runs: %s)", perSecond, median, durations),
+                    ">= 5,000 tables/s", perSecond >= 5000);
+
+            String status = "/api/v2/metadata-cache/status";
+            byte[] body = s.get(status).body().getBytes();
+            Latency statusLatency = latency(s.base + status, s.token, 200);
+            double statusRate = throughput(s.base + status, s.token, 8, Duration.ofSeconds(8));
+            row("B4", String.format(Locale.ROOT, "status with %,d cached rows (%,d KB of JSON)", n, body.length / 1024),
+                    String.format(Locale.ROOT, "median %.1f ms, p99 %.1f ms; %.0f req/s with 8 clients",
+                            statusLatency.median, statusLatency.p99, statusRate),
+                    "median <= 50 ms; >= 50 req/s", statusLatency.median <= 50 && statusRate >= 50);
+
+            Vertx vertx = Vertx.vertx();
+            int port = freePort();
+            Buffer bytes = Buffer.buffer(body);
+            vertx.createHttpServer().requestHandler(r -> r.response().putHeader("Content-Type", "application/json")
+                    .end(bytes)).listen(port).toCompletionStage().toCompletableFuture().get();
+            try {
+                String memory = "http://127.0.0.1:" + port + "/";
+                Latency memLatency = latency(memory, null, 200);
+                double memRate = throughput(memory, null, 8, Duration.ofSeconds(8));
+                row("B5", "status vs the same bytes from memory (Vert.x, same machine)",
+                        String.format(Locale.ROOT, "from memory: median %.1f ms, %.0f req/s; status/memory: %.1fx latency,"
+                                + " %.2fx throughput", memLatency.median, memRate, statusLatency.median / memLatency.median,
+                                statusRate / memRate), "reported", true);
+            } finally {
+                vertx.close().toCompletionStage().toCompletableFuture().get();
+            }
+        }
+    }
+
+    // ---- measuring
+
+    record Latency(double median, double p99) {
+    }
+
+    private static Latency latency(String url, String token, int requests) throws Exception {
+        List<Double> ms = new ArrayList<>();
+        for (int i = 0; i < requests + 20; i++) {
+            long t = System.nanoTime();
+            HttpResponse<byte[]> r = HTTP.send(request(url, token), HttpResponse.BodyHandlers.ofByteArray());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException(url + " answered " + r.statusCode());
+            }
+            if (i >= 20) {
+                ms.add((System.nanoTime() - t) / 1e6);
+            }
+        }
+        Collections.sort(ms);
+        return new Latency(ms.get(ms.size() / 2), ms.get((int) Math.ceil(ms.size() * 0.99) - 1));
+    }
+
+    private static double throughput(String url, String token, int clients, Duration duration) throws Exception {
+        LongAdder done = new LongAdder();
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch finished = new CountDownLatch(clients);
+        AtomicLong failures = new AtomicLong();
+        for (int c = 0; c < clients; c++) {
+            Thread t = new Thread(() -> {
+                HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+                try {
+                    while (!stop.get()) {
+                        HttpResponse<Void> r = own.send(request(url, token), HttpResponse.BodyHandlers.discarding());
+                        if (r.statusCode() == 200) {
+                            done.increment();
+                        } else {
+                            failures.incrementAndGet();
+                        }
+                    }
+                } catch (Exception e) {
+                    failures.incrementAndGet();
+                } finally {
+                    finished.countDown();
+                }
+            });
+            t.start();
+        }
+        long start = System.nanoTime();
+        Thread.sleep(duration.toMillis());
+        stop.set(true);
+        finished.await(60, TimeUnit.SECONDS);
+        double seconds = (System.nanoTime() - start) / 1e9;
+        if (failures.get() > 0) {
+            throw new IllegalStateException(failures.get() + " failed requests to " + url);
+        }
+        return done.sum() / seconds;
+    }
+
+    private static HttpRequest request(String url, String token) {
+        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(60)).GET();
+        if (token != null) {
+            b.header("Authorization", "Bearer " + token);
+        }
+        return b.build();
+    }
+
+    /** Peak VmRSS of a process, sampled every 50 ms. */
+    static final class RssSampler {
+        private final AtomicBoolean stop = new AtomicBoolean();
+        private final AtomicLong peak = new AtomicLong();
+        private final Thread thread;
+
+        RssSampler(long pid) {
+            thread = new Thread(() -> {
+                while (!stop.get()) {
+                    peak.accumulateAndGet(Service.rssKb(pid), Math::max);
+                    try {
+                        Thread.sleep(50);
+                    } catch (InterruptedException e) {
+                        return;
+                    }
+                }
+            });
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        long stop() throws InterruptedException {
+            stop.set(true);
+            thread.join();
+            return peak.get();
+        }
+    }
+
+    // ---- the service under test
+
+    static final class Service implements AutoCloseable {
+        final Process process;
+        final String base;
+        final String token;
+        final long startMs;
+
+        private Service(Process process, String base, String token, long startMs) {
+            this.process = process;
+            this.base = base;
+            this.token = token;
+            this.startMs = startMs;
+        }
+
+        static Service start(Benchmarks b, LatencyStandIn standIn, int tables, int concurrency, String name)
+                throws Exception {
+            Path dir = Files.createDirectories(b.work.resolve(name));
+            Path db = dir.resolve("system.duckdb");
+            register(db, tables);
+            String token = TokenIssuer.issue(dir.resolve("tokens"), "bench@example.com", Role.ADMIN, null);
+            int port = freePort();
+            Map<String, String> env = new HashMap<>();
+            env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+            env.put("PORT", Integer.toString(port));
+            env.put("MANAGEMENT_PORT", Integer.toString(freePort()));
+            env.put("AGNES_DB_URL", "jdbc:duckdb:" + db);
+            env.put("AGNES_TOKENS_FILE", dir.resolve("tokens").toString());
+            env.put("SCHEDULER_STARTUP_GRACE_SECONDS", "86400");
+            env.put("BIGQUERY_API_URL", standIn.url());
+            env.put("BIGQUERY_PROJECT", "bench-project");
+            env.put("BIGQUERY_MAX_ATTEMPTS", "1");
+            env.put("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", Integer.toString(concurrency));
+            List<String> command = new ArrayList<>();
+            command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+            command.addAll(b.jvmOptions);
+            command.addAll(List.of("-jar", b.jar));
+            ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+                    .redirectOutput(dir.resolve("service.log").toFile());
+            pb.environment().clear();
+            pb.environment().putAll(env);
+            long t0 = System.nanoTime();
+            Process process = pb.start();
+            String base = "http://127.0.0.1:" + port;
+            HttpRequest probe = request(base + "/api/v2/metadata-cache/status", token);
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(120);
+            while (true) {
+                if (!process.isAlive()) {
+                    throw new IllegalStateException("service exited: " + Files.readString(dir.resolve("service.log")));
+                }
+                try {
+                    if (HTTP.send(probe, HttpResponse.BodyHandlers.discarding()).statusCode() == 200) {
+                        break;
+                    }
+                } catch (IOException notYet) {
+                    // not listening yet
+                }
+                if (System.nanoTime() > deadline) {
+                    throw new IllegalStateException("service did not answer within 120 s");
+                }
+                Thread.sleep(10);
+            }
+            return new Service(process, base, token, (System.nanoTime() - t0) / 1_000_000);
+        }
+
+        private static void register(Path db, int tables) throws Exception {
+            try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + db); Statement s = c.createStatement()) {
+                s.execute("CREATE TABLE table_registry (id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, source_type VARCHAR,"
+                        + " bucket VARCHAR, source_table VARCHAR, query_mode VARCHAR DEFAULT 'local', bq_fqn VARCHAR,"
+                        + " registered_by VARCHAR, registered_at TIMESTAMP DEFAULT current_timestamp)");
+                s.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
+                        + " SELECT 'bench_' || i, 'bench_' || i, 'bigquery', 'ds', 'bench_' || i, 'remote'"
+                        + " FROM range(" + tables + ") t(i)");
+            }
+        }
+
+        long pid() {
+            return process.pid();
+        }
+
+        long rssKb() {
+            return rssKb(process.pid());
+        }
+
+        static long rssKb(long pid) {
+            try {
+                for (String line : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
+                    if (line.startsWith("VmRSS:")) {
+                        return Long.parseLong(line.replaceAll("\\D", ""));
+                    }
+                }
+            } catch (IOException | NumberFormatException e) {
+                return 0;
+            }
+            return 0;
+        }
+
+        JsonNode run() throws Exception {
+            HttpResponse<String> r = HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/admin/run-bq-metadata-refresh"))
+                    .timeout(Duration.ofMinutes(10)).header("Authorization", "Bearer " + token)
+                    .POST(HttpRequest.BodyPublishers.noBody()).build(), HttpResponse.BodyHandlers.ofString());
+            if (r.statusCode() != 200) {
+                throw new IllegalStateException("run answered " + r.statusCode() + ": " + r.body());
+            }
+            return JSON.readTree(r.body());
+        }
+
+        HttpResponse<String> get(String path) throws Exception {
+            return HTTP.send(request(base + path, token), HttpResponse.BodyHandlers.ofString());
+        }
+
+        @Override
+        public void close() throws Exception {
+            process.destroy();
+            if (!process.waitFor(30, TimeUnit.SECONDS)) {
+                process.destroyForcibly();
+            }
+        }
+    }
+
+    // ---- output
+
+    private void row(String id, String what, String result, String goal, boolean met) {
+        rows.add(new String[] {id, what, result, goal, met ? "met" : "MISSED"});
+        System.err.printf("%s: %s -> %s (%s)%n", id, what, result, met ? "met" : "MISSED");
+    }
+
+    private void print() {
+        System.out.println();
+        System.out.println("| case | what | result | goal | |");
+        System.out.println("|---|---|---|---|---|");
+        for (String[] r : rows) {
+            System.out.printf("| %s | %s | %s | %s | %s |%n", (Object[]) r);
+        }
+        System.out.printf("%nmachine: %d cores, %s, Java %s; jvm options: %s%n", Runtime.getRuntime().availableProcessors(),
+                System.getProperty("os.name") + " " + System.getProperty("os.arch"), System.getProperty("java.version"),
+                jvmOptions.isEmpty() ? "(none)" : String.join(" ", jvmOptions));
+    }
+
+    private static long median(List<Long> values) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        return sorted.get(sorted.size() / 2);
+    }
+
+    static int freePort() throws IOException {
+        try (ServerSocket s = new ServerSocket(0)) {
+            return s.getLocalPort();
+        }
+    }
+}
