@@ -305,6 +305,9 @@ public final class Benchmarks {
             int port = freePort();
             Map<String, String> env = new HashMap<>();
             env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+            if (System.getenv("MALLOC_ARENA_MAX") != null) {
+                env.put("MALLOC_ARENA_MAX", System.getenv("MALLOC_ARENA_MAX"));
+            }
             env.put("PORT", Integer.toString(port));
             env.put("MANAGEMENT_PORT", Integer.toString(freePort()));
             env.put("AGNES_DB_URL", "jdbc:duckdb:" + db);
