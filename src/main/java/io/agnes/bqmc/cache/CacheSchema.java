@@ -22,7 +22,7 @@ import io.agnes.bqmc.observe.RunHistory;
  */
 public final class CacheSchema {
 
-    static final String CREATE_REGISTRY = """
+    public static final String CREATE_REGISTRY = """
             CREATE TABLE IF NOT EXISTS table_registry (
                 id VARCHAR PRIMARY KEY,
                 name VARCHAR NOT NULL,
@@ -35,7 +35,7 @@ public final class CacheSchema {
                 registered_at TIMESTAMP DEFAULT current_timestamp
             )""";
 
-    static final String CREATE_CACHE = """
+    public static final String CREATE_CACHE = """
             CREATE TABLE IF NOT EXISTS bq_metadata_cache (
                 table_id VARCHAR PRIMARY KEY,
                 "rows" BIGINT,

@@ -141,10 +141,9 @@ public class CacheWriter extends ServiceSupport {
             (p.refresh.status() == TableStatus.OK ? successes : failures).add(p);
         }
         try (Connection c = dataSource.getConnection()) {
-            c.setAutoCommit(false);
-            try {
+            Transaction.run(c, tx -> {
                 if (!successes.isEmpty()) {
-                    try (PreparedStatement ps = c.prepareStatement(CacheWrites.success(successes.size()))) {
+                    try (PreparedStatement ps = tx.prepareStatement(CacheWrites.success(successes.size()))) {
                         int i = 0;
                         for (Pending p : successes) {
                             i = bindSuccess(ps, i, p.refresh.tableId(), p.refresh.metadata(), p.now);
@@ -153,23 +152,16 @@ public class CacheWriter extends ServiceSupport {
                     }
                 }
                 if (!failures.isEmpty()) {
-                    try (PreparedStatement ps = c.prepareStatement(CacheWrites.failure(failures.size()))) {
+                    try (PreparedStatement ps = tx.prepareStatement(CacheWrites.failure(failures.size()))) {
                         int i = 0;
                         for (Pending p : failures) {
-                            ps.setString(++i, p.refresh.tableId());
-                            ps.setString(++i, p.now);
-                            ps.setString(++i, CacheWrites.cut(p.refresh.error()));
+                            i = CacheWrites.bindFailure(ps, i, p.refresh.tableId(), p.now, p.refresh.error());
                         }
                         ps.executeUpdate();
                     }
                 }
-                c.commit();
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(true);
-            }
+                return null;
+            });
         }
     }
 

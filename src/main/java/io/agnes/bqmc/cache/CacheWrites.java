@@ -85,23 +85,28 @@ public final class CacheWrites {
 
     /** Records the same failure for several tables in one transaction. */
     public static void recordFailures(Connection c, List<String> tableIds, String errorMsg) throws SQLException {
-        boolean autoCommit = c.getAutoCommit();
-        c.setAutoCommit(false);
-        try (PreparedStatement ps = c.prepareStatement(FAILURE)) {
-            String now = nowUtc();
-            for (String id : tableIds) {
-                ps.setString(1, id);
-                ps.setString(2, now);
-                ps.setString(3, cut(errorMsg));
-                ps.executeUpdate();
-            }
-            c.commit();
-        } catch (SQLException | RuntimeException e) {
-            c.rollback();
-            throw e;
-        } finally {
-            c.setAutoCommit(autoCommit);
+        if (tableIds.isEmpty()) {
+            return;
         }
+        String now = nowUtc();
+        Transaction.run(c, tx -> {
+            try (PreparedStatement ps = tx.prepareStatement(failure(tableIds.size()))) {
+                int i = 0;
+                for (String id : tableIds) {
+                    i = bindFailure(ps, i, id, now, errorMsg);
+                }
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /** Binds one row of {@link #failure} after position {@code i}; returns the last position used. */
+    static int bindFailure(PreparedStatement ps, int i, String tableId, String now, String errorMsg)
+            throws SQLException {
+        ps.setString(++i, tableId);
+        ps.setString(++i, now);
+        ps.setString(++i, cut(errorMsg));
+        return i;
     }
 
     public static String cut(String errorMsg) {

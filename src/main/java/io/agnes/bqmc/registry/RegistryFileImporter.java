@@ -12,6 +12,7 @@ import java.util.Set;
 
 import javax.sql.DataSource;
 
+import io.agnes.bqmc.cache.Transaction;
 import io.agnes.bqmc.refresh.LogText;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
@@ -64,18 +65,7 @@ public class RegistryFileImporter {
 
     Result apply(List<RegistryFileRow> rows) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            boolean autoCommit = c.getAutoCommit();
-            c.setAutoCommit(false);
-            try {
-                Result result = apply(c, rows);
-                c.commit();
-                return result;
-            } catch (SQLException | RuntimeException e) {
-                c.rollback();
-                throw e;
-            } finally {
-                c.setAutoCommit(autoCommit);
-            }
+            return Transaction.run(c, tx -> apply(tx, rows));
         }
     }
 

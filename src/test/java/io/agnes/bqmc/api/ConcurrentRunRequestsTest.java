@@ -37,9 +37,7 @@ class ConcurrentRunRequestsTest {
     @Test
     void exactlyOneRunAndNineteenConflictsNamingIt() throws Exception {
         WireMockServer bigQuery = WireMocks.startBigQuery();
-        bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
-                .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 1, 1, "a"))
-                        .withFixedDelay(1500)));
+        WireMocks.serveAnyTable(bigQuery, 1, 1, 1500);
         Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
         String admin = TokenIssuer.issue(dir.resolve("tokens"), "ops@example.com", Role.ADMIN, null);
         ExecutorService pool = Executors.newFixedThreadPool(CALLERS);

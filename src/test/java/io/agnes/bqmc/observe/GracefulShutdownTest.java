@@ -39,19 +39,9 @@ class GracefulShutdownTest {
     @Test
     void sigtermDuringARunExitsZeroWithEveryTableAccountedFor() throws Exception {
         WireMockServer bigQuery = WireMocks.startBigQuery();
-        bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
-                .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 7, 70, "a"))
-                        .withFixedDelay(2000)));
+        WireMocks.serveAnyTable(bigQuery, 7, 70, 2000);
         Path db = dir.resolve("system.duckdb");
-        try (Connection c = TestService.openDuckDb(db); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE table_registry (id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, source_type VARCHAR,"
-                    + " bucket VARCHAR, source_table VARCHAR, query_mode VARCHAR DEFAULT 'local', bq_fqn VARCHAR,"
-                    + " registered_by VARCHAR, registered_at TIMESTAMP DEFAULT current_timestamp)");
-            for (int i = 0; i < TABLES; i++) {
-                s.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
-                        + " VALUES ('t" + i + "', 't" + i + "', 'bigquery', 'ds', 't" + i + "', 'remote')");
-            }
-        }
+        TestService.seedRemoteTables(db, TABLES);
         Map<String, String> env = new HashMap<>(TestService.environment(dir, bigQuery.baseUrl()));
         env.put("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "2");
         String admin = TokenIssuer.issue(dir.resolve("tokens"), "ops@example.com", Role.ADMIN, null);

@@ -30,9 +30,7 @@ class ConcurrencyTest {
     @BeforeEach
     void slowBigQuery() {
         bigQuery = WireMocks.startBigQuery();
-        bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
-                .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 1, 1, "a"))
-                        .withFixedDelay(DELAY_MS)));
+        WireMocks.serveAnyTable(bigQuery, 1, 1, DELAY_MS);
     }
 
     @AfterEach

@@ -32,9 +32,7 @@ class SingleFlightTest {
     @BeforeEach
     void start() throws Exception {
         bigQuery = WireMocks.startBigQuery();
-        bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
-                .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 1, 1, "a"))
-                        .withFixedDelay(800)));
+        WireMocks.serveAnyTable(bigQuery, 1, 1, 800);
         service = TestService.start(TestService.environment(dir, bigQuery.baseUrl()));
         for (int i = 0; i < TABLES; i++) {
             service.registerRemote("t" + i, "ds", "t" + i);

@@ -40,9 +40,7 @@ class TimerTest {
     }
 
     void serveWithDelay(int delayMs) {
-        bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
-                .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 1, 1, "a"))
-                        .withFixedDelay(delayMs)));
+        WireMocks.serveAnyTable(bigQuery, 1, 1, delayMs);
     }
 
     static void await(BooleanSupplier condition, long seconds) throws InterruptedException {

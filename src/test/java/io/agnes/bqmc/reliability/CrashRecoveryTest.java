@@ -35,24 +35,13 @@ class CrashRecoveryTest {
     @Test
     void killedMidRunThenRestartedOnTheSameDatabase() throws Exception {
         Path db = dir.resolve("system.duckdb");
+        TestService.seedRemoteTables(db, TABLES);
         try (Connection c = TestService.openDuckDb(db); Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE table_registry (id VARCHAR PRIMARY KEY, name VARCHAR NOT NULL, source_type VARCHAR,"
-                    + " bucket VARCHAR, source_table VARCHAR, query_mode VARCHAR DEFAULT 'local', bq_fqn VARCHAR,"
-                    + " registered_by VARCHAR, registered_at TIMESTAMP DEFAULT current_timestamp)");
-            s.execute("CREATE TABLE bq_metadata_cache (table_id VARCHAR PRIMARY KEY, \"rows\" BIGINT, size_bytes BIGINT,"
-                    + " partition_by VARCHAR, clustered_by JSON, entity_type VARCHAR, known_columns JSON,"
-                    + " refreshed_at TIMESTAMP, error_at TIMESTAMP, error_msg VARCHAR)");
-            for (int i = 0; i < TABLES; i++) {
-                s.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
-                        + " VALUES ('t" + i + "', 't" + i + "', 'bigquery', 'ds', 't" + i + "', 'remote')");
-                s.execute("INSERT INTO bq_metadata_cache VALUES ('t" + i + "', 100, 1000, NULL, '[]', 'BASE TABLE',"
-                        + " '[\"a\"]', TIMESTAMP '2026-11-01 00:00:00', NULL, NULL)");
-            }
+            s.execute("INSERT INTO bq_metadata_cache SELECT id, 100, 1000, NULL, '[]', 'BASE TABLE', '[\"a\"]',"
+                    + " TIMESTAMP '2026-11-01 00:00:00', NULL, NULL FROM table_registry");
         }
         WireMockServer bigQuery = WireMocks.startBigQuery();
-        bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
-                .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 7, 70, "a"))
-                        .withFixedDelay(1500)));
+        WireMocks.serveAnyTable(bigQuery, 7, 70, 1500);
         Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
         env.put("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "2");
         String admin = TokenIssuer.issue(dir.resolve("tokens"), "ops@example.com", Role.ADMIN, null);
@@ -71,8 +60,7 @@ class CrashRecoveryTest {
                 assertThat(child.awaitExit(Duration.ofSeconds(10))).isEqualTo(137);
             }
 
-            bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
-                    .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 8, 80, "a"))));
+            WireMocks.serveAnyTable(bigQuery, 8, 80, 0);
             try (TestService again = TestService.start(env)) {
                 List<Map<String, Object>> rows = again.query(
                         "SELECT table_id, \"rows\", size_bytes FROM bq_metadata_cache ORDER BY table_id");

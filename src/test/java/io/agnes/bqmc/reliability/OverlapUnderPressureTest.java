@@ -40,9 +40,7 @@ class OverlapUnderPressureTest {
     @Test
     void timerTicksAndFiftyTriggersNeverOverlap() throws Exception {
         WireMockServer bigQuery = WireMocks.startBigQuery();
-        bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
-                .willReturn(WireMocks.json(200, BigQueryJson.baseTable("test-project", "ds", "t", 1, 1, "a"))
-                        .withFixedDelay(250)));
+        WireMocks.serveAnyTable(bigQuery, 1, 1, 250);
         Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
         env.put("SCHEDULER_STARTUP_GRACE_SECONDS", "0");
         env.put("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "1");

@@ -15,6 +15,7 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import io.agnes.bqmc.cache.CacheSchema;
 import io.agnes.bqmc.config.ServiceMain;
 import io.agnes.bqmc.refresh.RunSummary;
 import io.agnes.bqmc.refresh.TableRefreshResult;
@@ -131,6 +132,19 @@ public final class TestService implements AutoCloseable {
                 }
                 return out;
             }
+        }
+    }
+
+    /**
+     * Prepares a platform database file before a (child) service opens it: the registry with
+     * remote BigQuery rows t0..t(n-1) in dataset ds, and an empty cache table.
+     */
+    public static void seedRemoteTables(Path db, int tables) throws SQLException {
+        try (Connection c = openDuckDb(db); java.sql.Statement s = c.createStatement()) {
+            s.execute(CacheSchema.CREATE_REGISTRY);
+            s.execute(CacheSchema.CREATE_CACHE);
+            s.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
+                    + " SELECT 't' || i, 't' || i, 'bigquery', 'ds', 't' || i, 'remote' FROM range(" + tables + ") r(i)");
         }
     }
 

@@ -3,6 +3,7 @@ package io.agnes.bqmc.support;
 import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
 import static com.github.tomakehurst.wiremock.client.WireMock.get;
 import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
+import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static com.github.tomakehurst.wiremock.core.WireMockConfiguration.options;
 
 import java.util.ArrayList;
@@ -41,6 +42,13 @@ public final class WireMocks {
                                   String reason, String message) {
         server.stubFor(get(urlPathEqualTo(BigQueryJson.tablePath(project, dataset, table)))
                 .willReturn(json(status, BigQueryJson.error(status, reason, message))));
+    }
+
+    /** Every table of dataset {@code ds} in {@code test-project} answers as a base table after a delay. */
+    public static void serveAnyTable(WireMockServer server, long rows, long bytes, int delayMs) {
+        server.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
+                .willReturn(json(200, BigQueryJson.baseTable("test-project", "ds", "t", rows, bytes, "a"))
+                        .withFixedDelay(delayMs)));
     }
 
     /** Requests the stand-in received for one table path. */
