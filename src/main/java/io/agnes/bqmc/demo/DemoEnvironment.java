@@ -32,6 +32,8 @@ public final class DemoEnvironment {
         BigQueryStandIn standIn = BigQueryStandIn.start();
         Path database = DEMO_DIR.resolve("system.duckdb");
         Path tokens = DEMO_DIR.resolve("tokens");
+        // a fresh file each time: only the token printed below opens this demo
+        Files.deleteIfExists(tokens);
         String adminToken = TokenIssuer.issue(tokens, "demo-admin@example.com", Role.ADMIN, null);
         environment.put("AGNES_TOKENS_FILE", tokens.toString());
         environment.put("BIGQUERY_API_URL", standIn.url().toString());

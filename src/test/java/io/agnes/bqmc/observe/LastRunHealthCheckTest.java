@@ -1,0 +1,87 @@
+package io.agnes.bqmc.observe;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.util.Map;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.agnes.bqmc.cache.CacheSchema;
+import io.agnes.bqmc.config.Settings;
+import io.agnes.bqmc.config.SettingsLoader;
+import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
+import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
+import org.apache.camel.health.HealthCheck;
+import org.apache.camel.impl.DefaultCamelContext;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The last-run readiness check: UP in the grace period and while runs succeed, DOWN after 2 x interval without one. */
+class LastRunHealthCheckTest {
+
+    @TempDir
+    Path dir;
+
+    static final class MovableClock extends Clock {
+        Instant now;
+
+        MovableClock(Instant now) {
+            this.now = now;
+        }
+
+        @Override
+        public ZoneOffset getZone() {
+            return ZoneOffset.UTC;
+        }
+
+        @Override
+        public Clock withZone(java.time.ZoneId zone) {
+            return this;
+        }
+
+        @Override
+        public Instant instant() {
+            return now;
+        }
+    }
+
+    @Test
+    void downWhenNoSuccessfulRunWithinTwiceTheInterval() throws Exception {
+        // interval 100 s, grace 10 s: the first run is due at t=10 s, DOWN from t=210 s without success
+        Settings settings = new SettingsLoader(Map.of("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "100",
+                "SCHEDULER_STARTUP_GRACE_SECONDS", "10"), SettingsLoader.classpathDefaults()).load();
+        Instant start = Instant.parse("2026-11-27T10:00:00Z");
+        MovableClock clock = new MovableClock(start);
+        try (HikariDataSource ds = new HikariDataSource(); DefaultCamelContext context = new DefaultCamelContext()) {
+            ds.setJdbcUrl("jdbc:duckdb:" + dir.resolve("h.duckdb"));
+            CacheSchema.ensure(ds);
+            RefreshMonitor monitor = new RefreshMonitor(new SimpleMeterRegistry(), new SingleFlightRoutePolicy(),
+                    new RunHistory(ds), clock);
+            LastRunHealthCheck check = new LastRunHealthCheck(monitor, settings, clock);
+            check.setCamelContext(context);
+
+            assertThat(check.call().getState()).isEqualTo(HealthCheck.State.UP);
+            clock.now = start.plusSeconds(209);
+            assertThat(check.call().getState()).as("still within grace + 2 x interval").isEqualTo(HealthCheck.State.UP);
+            clock.now = start.plusSeconds(211);
+            HealthCheck.Result down = check.call();
+            assertThat(down.getState()).isEqualTo(HealthCheck.State.DOWN);
+            assertThat(down.getMessage()).hasValueSatisfying(m -> assertThat(m).contains("no successful refresh run"));
+
+            // a run where every table failed does not count; one that refreshed a table does
+            monitor.runFinished(new RunHistory.Run("aaaaaaaa", clock.now, clock.now, "timer", 3, 0, 0, 3, 10));
+            assertThat(check.call().getState()).isEqualTo(HealthCheck.State.DOWN);
+            monitor.runFinished(new RunHistory.Run("bbbbbbbb", clock.now, clock.now, "timer", 3, 1, 0, 2, 10));
+            HealthCheck.Result up = check.call();
+            assertThat(up.getState()).isEqualTo(HealthCheck.State.UP);
+            assertThat(up.getDetails()).containsEntry("last_run_id", "bbbbbbbb")
+                    .containsEntry("last_run_outcome", "total=3 ok=1 no_data=0 failed=2");
+
+            clock.now = clock.now.plusSeconds(201);
+            assertThat(check.call().getState()).as("the success is older than 2 x interval").isEqualTo(HealthCheck.State.DOWN);
+        }
+    }
+}
