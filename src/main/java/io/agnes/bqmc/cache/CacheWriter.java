@@ -104,7 +104,15 @@ public class CacheWriter extends ServiceSupport {
                 }
             }
             if (!batch.isEmpty()) {
-                writeBatch(batch);
+                try {
+                    writeBatch(batch);
+                } catch (Throwable unexpected) {
+                    // never leave a run waiting on rows this thread can no longer write
+                    batch.forEach(b -> b.committed.completeExceptionally(unexpected));
+                    if (unexpected instanceof VirtualMachineError error) {
+                        throw error;
+                    }
+                }
                 batch.clear();
             }
             if (stop && queue.isEmpty()) {
