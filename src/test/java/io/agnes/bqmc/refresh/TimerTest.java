@@ -71,9 +71,10 @@ class TimerTest {
 
     @Test
     void aTickDuringARunIsSkippedWithOneInfoLine() throws Exception {
-        serveWithDelay(3000);
+        // the manual run starts at once and lasts 4.5 s (under the 5 s timeout); the timer fires 3 s after start
+        serveWithDelay(4500);
         Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
-        env.put("SCHEDULER_STARTUP_GRACE_SECONDS", "2");
+        env.put("SCHEDULER_STARTUP_GRACE_SECONDS", "3");
         try (LogCapture logs = LogCapture.open(); TestService service = TestService.start(env)) {
             service.registerRemote("t", "ds", "t");
             CompletableFuture<RunSummary> manual = CompletableFuture.supplyAsync(service::runAll);
