@@ -43,6 +43,9 @@ public class RefreshRoutes extends RouteBuilder {
 
     private final Settings settings;
     private final TargetResolver resolver;
+    // beans of AppConfiguration, bound before routes are built: resolved once, not per table
+    private PendingTables pending;
+    private RefreshMonitor monitor;
 
     public RefreshRoutes(Settings settings) {
         this.settings = settings;
@@ -51,6 +54,9 @@ public class RefreshRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
+        pending = getContext().getRegistry().lookupByNameAndType("pendingTables", PendingTables.class);
+        monitor = getContext().getRegistry().lookupByNameAndType("refreshMonitor", RefreshMonitor.class);
+
         // refresh-all and refresh-one hand every failure back to their caller (timer or API),
         // which decides what it means; an error handler here would mark it exhausted and hide it
         // the refresh routes stop last, after the routes that call them, so a run can finish
@@ -112,7 +118,7 @@ public class RefreshRoutes extends RouteBuilder {
     /** Every row of the run is pending until written: a stop records the rest as failures. */
     private void takeOn(Exchange exchange) {
         List<?> rows = exchange.getMessage().getBody(List.class);
-        pending().add(rows.stream().map(r -> String.valueOf(((Map<?, ?>) r).get("id"))).toList());
+        pending.add(rows.stream().map(r -> String.valueOf(((Map<?, ?>) r).get("id"))).toList());
     }
 
     private void startTable(Exchange exchange) {
@@ -132,7 +138,7 @@ public class RefreshRoutes extends RouteBuilder {
         if (!row.isRemoteBigQuery()) {
             throw new NotRemoteBigQueryTableException();
         }
-        pending().add(row.id());
+        pending.add(row.id());
         exchange.setProperty(TableRefresh.PROPERTY, new TableRefresh(row, RunInfo.newId()));
     }
 
@@ -164,8 +170,8 @@ public class RefreshRoutes extends RouteBuilder {
     private void finish(Exchange exchange) {
         TableRefresh refresh = refresh(exchange);
         refresh.finished();
-        pending().done(refresh.tableId());
-        monitor().tableFinished(refresh.status());
+        pending.done(refresh.tableId());
+        monitor.tableFinished(refresh.status());
         LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}",
                 refresh.runId(), LogText.safe(refresh.tableId()), refresh.status(),
                 refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs());
@@ -181,17 +187,9 @@ public class RefreshRoutes extends RouteBuilder {
                 summary.runId(), summary.total(), summary.succeeded(), summary.noData(), summary.failed(),
                 summary.durationMs());
         exchange.setProperty(SUMMARY, summary);
-        monitor().runFinished(new RunHistory.Run(run.runId(), run.startedAt().toInstant(), Instant.now(), run.trigger(),
+        monitor.runFinished(new RunHistory.Run(run.runId(), run.startedAt().toInstant(), Instant.now(), run.trigger(),
                 summary.total(), summary.succeeded(), summary.noData(), summary.failed(), summary.durationMs()));
         RunHistory.recordParameters(exchange.getMessage(), run, summary);
-    }
-
-    private PendingTables pending() {
-        return getContext().getRegistry().lookupByNameAndType("pendingTables", PendingTables.class);
-    }
-
-    private RefreshMonitor monitor() {
-        return getContext().getRegistry().lookupByNameAndType("refreshMonitor", RefreshMonitor.class);
     }
 
     private static TableRefresh refresh(Exchange exchange) {
