@@ -1,7 +1,5 @@
 package io.agnes.bqmc.api;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -19,7 +17,6 @@ import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
 import io.agnes.bqmc.support.ApiClient;
 import io.agnes.bqmc.support.ApiClient.Answer;
-import io.agnes.bqmc.support.BigQueryJson;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
 import org.junit.jupiter.api.Test;

@@ -5,10 +5,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.Statement;
-import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -18,6 +16,7 @@ import io.agnes.bqmc.cache.CacheSchema;
 import io.agnes.bqmc.config.Settings;
 import io.agnes.bqmc.config.SettingsLoader;
 import io.agnes.bqmc.observe.RunHistory;
+import io.agnes.bqmc.support.MovableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -30,29 +29,6 @@ class StatusReportTest {
     @TempDir
     Path dir;
 
-    /** A clock the test moves. */
-    static final class MovableClock extends Clock {
-        Instant now;
-
-        MovableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     @Test
     void reflectsWritesAndTheTurnToStaleAtOnce() throws Exception {
@@ -86,9 +62,9 @@ class StatusReportTest {
             assertThat(second.get("tables").get(1).get("error_msg").asText()).isEqualTo("boom");
 
             // time alone: 'a' turns stale 120 s after its refresh, with no write at all
-            clock.now = Instant.parse("2026-11-27T10:02:00Z");
+            clock.set(Instant.parse("2026-11-27T10:02:00Z"));
             assertThat(json.readTree(report.render()).get("tables").get(0).get("freshness").asText()).isEqualTo("fresh");
-            clock.now = clock.now.plus(Duration.ofSeconds(1));
+            clock.set(clock.instant().plus(Duration.ofSeconds(1)));
             JsonNode later = json.readTree(report.render());
             assertThat(later.get("tables").get(0).get("freshness").asText()).isEqualTo("stale");
             assertThat(later.get("server_time").asText()).isEqualTo("2026-11-27T10:02:01.000000+00:00");

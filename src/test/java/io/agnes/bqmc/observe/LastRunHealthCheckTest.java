@@ -3,9 +3,7 @@ package io.agnes.bqmc.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Instant;
-import java.time.ZoneOffset;
 import java.util.Map;
 
 import com.zaxxer.hikari.HikariDataSource;
@@ -16,6 +14,7 @@ import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.health.HealthCheck;
 import org.apache.camel.impl.DefaultCamelContext;
+import io.agnes.bqmc.support.MovableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -25,28 +24,6 @@ class LastRunHealthCheckTest {
     @TempDir
     Path dir;
 
-    static final class MovableClock extends Clock {
-        Instant now;
-
-        MovableClock(Instant now) {
-            this.now = now;
-        }
-
-        @Override
-        public ZoneOffset getZone() {
-            return ZoneOffset.UTC;
-        }
-
-        @Override
-        public Clock withZone(java.time.ZoneId zone) {
-            return this;
-        }
-
-        @Override
-        public Instant instant() {
-            return now;
-        }
-    }
 
     @Test
     void downWhenNoSuccessfulRunWithinTwiceTheInterval() throws Exception {
@@ -64,23 +41,23 @@ class LastRunHealthCheckTest {
             check.setCamelContext(context);
 
             assertThat(check.call().getState()).isEqualTo(HealthCheck.State.UP);
-            clock.now = start.plusSeconds(209);
+            clock.set(start.plusSeconds(209));
             assertThat(check.call().getState()).as("still within grace + 2 x interval").isEqualTo(HealthCheck.State.UP);
-            clock.now = start.plusSeconds(211);
+            clock.set(start.plusSeconds(211));
             HealthCheck.Result down = check.call();
             assertThat(down.getState()).isEqualTo(HealthCheck.State.DOWN);
             assertThat(down.getMessage()).hasValueSatisfying(m -> assertThat(m).contains("no successful refresh run"));
 
             // a run where every table failed does not count; one that refreshed a table does
-            monitor.runFinished(new RunHistory.Run("aaaaaaaa", clock.now, clock.now, "timer", 3, 0, 0, 3, 10));
+            monitor.runFinished(new RunHistory.Run("aaaaaaaa", clock.instant(), clock.instant(), "timer", 3, 0, 0, 3, 10));
             assertThat(check.call().getState()).isEqualTo(HealthCheck.State.DOWN);
-            monitor.runFinished(new RunHistory.Run("bbbbbbbb", clock.now, clock.now, "timer", 3, 1, 0, 2, 10));
+            monitor.runFinished(new RunHistory.Run("bbbbbbbb", clock.instant(), clock.instant(), "timer", 3, 1, 0, 2, 10));
             HealthCheck.Result up = check.call();
             assertThat(up.getState()).isEqualTo(HealthCheck.State.UP);
             assertThat(up.getDetails()).containsEntry("last_run_id", "bbbbbbbb")
                     .containsEntry("last_run_outcome", "total=3 ok=1 no_data=0 failed=2");
 
-            clock.now = clock.now.plusSeconds(201);
+            clock.set(clock.instant().plusSeconds(201));
             assertThat(check.call().getState()).as("the success is older than 2 x interval").isEqualTo(HealthCheck.State.DOWN);
         }
     }

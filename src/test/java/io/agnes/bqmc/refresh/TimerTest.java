@@ -1,7 +1,5 @@
 package io.agnes.bqmc.refresh;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -12,7 +10,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.agnes.bqmc.support.BigQueryJson;
 import io.agnes.bqmc.support.LogCapture;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;

@@ -1,7 +1,5 @@
 package io.agnes.bqmc.reliability;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathMatching;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
@@ -17,7 +15,6 @@ import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
 import io.agnes.bqmc.refresh.RunSummary;
 import io.agnes.bqmc.support.ApiClient;
-import io.agnes.bqmc.support.BigQueryJson;
 import io.agnes.bqmc.support.ChildService;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
