@@ -6,7 +6,6 @@ import java.util.concurrent.Callable;
 
 import io.agnes.bqmc.cli.StatusCommand;
 import io.agnes.bqmc.cli.TokensCommand;
-import io.agnes.bqmc.config.ServiceMain;
 import io.agnes.bqmc.demo.DemoEnvironment;
 import org.apache.camel.main.Main;
 import picocli.CommandLine;

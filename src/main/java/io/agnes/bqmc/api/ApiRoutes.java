@@ -7,12 +7,12 @@ import java.util.Set;
 import io.agnes.bqmc.auth.AccessDeniedException;
 import io.agnes.bqmc.auth.AuthenticationFailedException;
 import io.agnes.bqmc.auth.Role;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.refresh.RefreshAlreadyRunningException;
-import io.agnes.bqmc.refresh.RefreshRoutes;
 import io.agnes.bqmc.refresh.RunInfo;
-import io.agnes.bqmc.refresh.RunSummary;
 import io.agnes.bqmc.refresh.TableRefreshResult;
 import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
+import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.UnknownTableException;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -53,6 +53,7 @@ public class ApiRoutes extends RouteBuilder {
 
     @Override
     public void configure() {
+        StatusReport statusReport = getContext().getRegistry().lookupByNameAndType("statusReport", StatusReport.class);
         errorMapping();
 
         interceptFrom("rest:*").process("bearerAuthenticator");
@@ -70,8 +71,8 @@ public class ApiRoutes extends RouteBuilder {
                 .security("bearer")
                 .post("/admin/run-bq-metadata-refresh").id(RUN_ROUTE)
                     .description("Refresh every remote BigQuery table now (admin); answers when the run is done")
-                    .produces("application/json").outType(RunSummary.class)
-                    .responseMessage().code(200).message("The run's counters").responseModel(RunSummary.class)
+                    .produces("application/json").outType(RunRecord.class)
+                    .responseMessage().code(200).message("The run's counters").responseModel(RunRecord.class)
                         .endResponseMessage()
                     .responseMessage().code(401).message(UNAUTHORIZED).responseModel(ErrorBody.class).endResponseMessage()
                     .responseMessage().code(403).message(FORBIDDEN).responseModel(ErrorBody.class).endResponseMessage()
@@ -104,18 +105,17 @@ public class ApiRoutes extends RouteBuilder {
                 .removeHeaders("*")
                 .setProperty(RunInfo.TRIGGER, constant("rest"))
                 .to("direct:refresh-all")
-                .process(e -> JsonResponses.respond(e, 200, e.getMessage().getBody(RunSummary.class)));
+                .process(e -> JsonResponses.respond(e, 200, e.getMessage().getBody(RunRecord.class), RunRecord.Summary.class));
 
         from("direct:api-refresh-table").routeId("api-refresh")
-                .process(e -> e.getMessage().setHeader(RefreshRoutes.TABLE_ID_HEADER, tableParameter(e)))
-                .removeHeaders("*", RefreshRoutes.TABLE_ID_HEADER)
+                .process(e -> e.getMessage().setHeader(RegistryTable.ID_PARAMETER, tableParameter(e)))
+                .removeHeaders("*", RegistryTable.ID_PARAMETER)
                 .to("direct:refresh-one")
                 .process(e -> JsonResponses.respond(e, 200, e.getMessage().getBody(TableRefreshResult.class)));
 
         from("direct:api-status").routeId("api-status")
                 .removeHeaders("*")
-                .process(e -> JsonResponses.respond(e, 200, e.getContext().getRegistry()
-                        .lookupByNameAndType("statusReport", StatusReport.class).render()));
+                .process(e -> JsonResponses.respond(e, 200, statusReport.render()));
 
         // Anything the REST routes did not take: an unknown path is 404, a known path with
         // another method is 405. Started last, so Vert.x offers it every request only after them.

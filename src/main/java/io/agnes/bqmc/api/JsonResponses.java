@@ -2,31 +2,41 @@ package io.agnes.bqmc.api;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.ObjectWriter;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 /** Writes an API answer: status code, JSON content type, and the body as JSON bytes. */
 public final class JsonResponses {
 
-    static final ObjectMapper MAPPER = new ObjectMapper();
+    private static final ObjectMapper MAPPER = new ObjectMapper();
 
     private JsonResponses() {
     }
 
     public static void respond(Exchange exchange, int status, Object body) {
+        respond(exchange, status, body, MAPPER.writer());
+    }
+
+    /** With only the fields of a Jackson view. */
+    public static void respond(Exchange exchange, int status, Object body, Class<?> view) {
+        respond(exchange, status, body, MAPPER.writerWithView(view));
+    }
+
+    public static void error(Exchange exchange, int status, Object detail) {
+        respond(exchange, status, new ErrorBody(detail));
+    }
+
+    private static void respond(Exchange exchange, int status, Object body, ObjectWriter writer) {
         Message m = exchange.getMessage();
         // internal headers (SQL parameters, request headers) must not become response headers
         m.removeHeaders("*");
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         m.setHeader(Exchange.CONTENT_TYPE, "application/json");
         try {
-            m.setBody(body instanceof byte[] bytes ? bytes : MAPPER.writeValueAsBytes(body));
+            m.setBody(body instanceof byte[] bytes ? bytes : writer.writeValueAsBytes(body));
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("response bodies are plain records", e);
         }
-    }
-
-    public static void error(Exchange exchange, int status, Object detail) {
-        respond(exchange, status, new ErrorBody(detail));
     }
 }

@@ -3,6 +3,7 @@ package io.agnes.bqmc.bigquery;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 
 import com.google.api.client.http.HttpTransport;
@@ -14,13 +15,13 @@ import com.google.cloud.NoCredentials;
 import com.google.cloud.http.HttpTransportOptions;
 import com.google.cloud.bigquery.BigQuery;
 import com.google.cloud.bigquery.BigQueryOptions;
-import io.agnes.bqmc.config.Settings;
 import org.apache.camel.component.google.bigquery.GoogleBigQueryConnectionFactory;
 
 /**
- * camel-google-bigquery's connection factory, built from our configuration: API URL override,
- * credentials (file, application default, or none against a local stand-in), timeouts, and the
- * client's own retries switched off because Camel redelivery owns retrying.
+ * camel-google-bigquery's connection factory, configured as a bean: API URL override
+ * ({@code serviceURL}), credentials (a file, application default credentials, or none against a
+ * local stand-in), the default project, timeouts and connections, and the client's own retries
+ * switched off because Camel redelivery owns retrying.
  * The client is built on first use, so a service without credentials still starts and
  * reports {@code no_data} per table instead of failing.
  */
@@ -31,19 +32,29 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     /** A failed credential lookup is remembered this long, so a run does not repeat it per table. */
     static final long FAILURE_MEMORY_NANOS = 60_000_000_000L;
 
-    private final Settings settings;
+    /** Used for nothing but the client's own needs: every request names its project explicitly. */
+    static final String PLACEHOLDER_PROJECT = "bq-metadata-cache";
+
+    private String projectId;
+    private int timeoutSeconds = 30;
+    private int maxConnections = 20;
     private volatile BigQuery client;
     private BigQueryNotConfiguredException lastFailure;
     private long lastFailureAt;
 
-    public ConfiguredBigQueryConnectionFactory(Settings settings) {
-        this.settings = settings;
-        if (settings.bigQueryApiUrl() != null) {
-            setServiceURL(settings.bigQueryApiUrl().toString());
-        }
-        if (settings.credentialsFile() != null) {
-            setServiceAccountKeyFile(settings.credentialsFile().toString());
-        }
+    /** {@code BIGQUERY_PROJECT}; null leaves the client a fixed placeholder. */
+    public void setProjectId(String projectId) {
+        this.projectId = projectId;
+    }
+
+    /** Connect and read timeout of one request. */
+    public void setTimeoutSeconds(int timeoutSeconds) {
+        this.timeoutSeconds = timeoutSeconds;
+    }
+
+    /** Pooled HTTP connections: at least one per concurrent lookup, so a run reuses its connections. */
+    public void setMaxConnections(int maxConnections) {
+        this.maxConnections = maxConnections;
     }
 
     @Override
@@ -71,20 +82,18 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     }
 
     private BigQuery build() throws BigQueryNotConfiguredException {
-        int timeoutMs = settings.bigQueryTimeoutSeconds() * 1000;
+        int timeoutMs = timeoutSeconds * 1000;
         // Apache HttpClient with its automatic retries off: the JDK's HttpURLConnection silently
         // resends a GET after a connection reset, which would break "one request per attempt".
-        // One pooled connection per concurrent lookup, so a run reuses its connections.
-        int connections = Math.max(20, settings.refreshConcurrency() + 4);
         HttpTransport transport = new ApacheHttpTransport(ApacheHttpTransport.newDefaultHttpClientBuilder()
-                .setMaxConnPerRoute(connections)
-                .setMaxConnTotal(connections)
+                .setMaxConnPerRoute(maxConnections)
+                .setMaxConnTotal(maxConnections)
                 .build());
         BigQueryOptions.Builder builder = BigQueryOptions.newBuilder()
                 .setCredentials(credentials())
                 // only tables.get with an explicit project is ever sent; a fixed default keeps the
                 // client from probing the environment (or a metadata server) for one
-                .setProjectId(settings.bigQueryProject() != null ? settings.bigQueryProject() : "bq-metadata-cache")
+                .setProjectId(projectId != null ? projectId : PLACEHOLDER_PROJECT)
                 .setTransportOptions(HttpTransportOptions.newBuilder()
                         .setHttpTransportFactory(() -> transport)
                         .setConnectTimeout(timeoutMs)
@@ -98,16 +107,16 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     }
 
     private Credentials credentials() throws BigQueryNotConfiguredException {
-        if (settings.credentialsFile() != null) {
-            try (InputStream in = Files.newInputStream(settings.credentialsFile())) {
+        if (getServiceAccountKeyFile() != null) {
+            try (InputStream in = Files.newInputStream(Path.of(getServiceAccountKeyFile()))) {
                 return scoped(GoogleCredentials.fromStream(in));
             } catch (IOException | RuntimeException e) {
                 throw new BigQueryNotConfiguredException(
-                        "cannot read GOOGLE_APPLICATION_CREDENTIALS file " + settings.credentialsFile() + ": "
+                        "cannot read GOOGLE_APPLICATION_CREDENTIALS file " + getServiceAccountKeyFile() + ": "
                                 + e.getMessage(), e);
             }
         }
-        if (settings.bigQueryApiUrl() != null) {
+        if (getServiceURL() != null) {
             // a local stand-in or emulator: send no credentials at all
             return NoCredentials.getInstance();
         }

@@ -1,40 +1,33 @@
 package io.agnes.bqmc.cache;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
+import java.util.Collection;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import io.agnes.bqmc.bigquery.TableMetadata;
-import io.agnes.bqmc.refresh.TableRefresh;
-import io.agnes.bqmc.refresh.TableStatus;
+import io.agnes.bqmc.support.Times;
 import org.apache.camel.support.service.ServiceSupport;
 
 /**
- * Writes refresh outcomes to {@code bq_metadata_cache} in batches, on a writer thread of its
- * own: a lookup thread hands its row over and goes on to the next lookup, and the row's
- * exchange completes once the row is committed. Whatever queued up while one transaction ran
- * goes into the next, as one multi-row statement per outcome. A commit per row, on the lookup
- * threads, made DuckDB's commit the bottleneck of a run (docs/BENCHMARKS.md); this way the
- * lookups never wait for the database and batches grow by themselves when the writes fall
- * behind. A failed batch is retried row by row, so one bad row fails only itself.
+ * Writes cache entries in batches, on a writer thread of its own: a lookup thread hands its
+ * entry over and goes on to the next lookup, and the entry's future completes once it is
+ * committed. Whatever queued up while one transaction ran goes into the next. A commit per row,
+ * on the lookup threads, made DuckDB's commit the bottleneck of a run (docs/BENCHMARKS.md); this
+ * way the lookups never wait for the database and batches grow by themselves when the writes
+ * fall behind. A failed batch is retried row by row, so one bad row fails only itself.
+ * <p>
+ * The futures complete on the writer thread: whatever a caller chains onto them runs there.
  */
 public class CacheWriter extends ServiceSupport {
 
     /** Rows per transaction at most: bounds the time the lock is held. */
     static final int MAX_BATCH = 500;
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private static final Pending STOP = new Pending(null);
 
@@ -46,25 +39,31 @@ public class CacheWriter extends ServiceSupport {
         this.dataSource = dataSource;
     }
 
-    private static final class Pending {
-        final TableRefresh refresh;
-        final String now = CacheWrites.nowUtc();
-        final CompletableFuture<Void> committed = new CompletableFuture<>();
-
-        Pending(TableRefresh refresh) {
-            this.refresh = refresh;
+    private record Pending(CacheEntry entry, CompletableFuture<Void> committed) {
+        Pending(CacheEntry entry) {
+            this(entry, new CompletableFuture<>());
         }
     }
 
-    /** Queues this table's outcome; the future completes once it is committed, or with why not. */
-    public CompletableFuture<Void> submit(TableRefresh refresh) {
-        Pending p = new Pending(refresh);
+    /** Queues one entry; the future completes once it is committed, or with why not. */
+    public CompletableFuture<Void> submit(CacheEntry entry) {
+        Pending p = new Pending(entry);
         if (!isRunAllowed()) {
-            p.committed.completeExceptionally(new SQLException("the cache writer is stopped"));
-            return p.committed;
+            p.committed().completeExceptionally(new SQLException("the cache writer is stopped"));
+            return p.committed();
         }
         queue.add(p);
-        return p.committed;
+        return p.committed();
+    }
+
+    /** Writes entries at once, on the caller's thread, in one transaction: for the stop, when the writer is gone. */
+    public void writeNow(Collection<CacheEntry> entries) throws SQLException {
+        if (entries.isEmpty()) {
+            return;
+        }
+        try (Connection c = dataSource.getConnection()) {
+            CacheWrites.write(c, entries, Times.now());
+        }
     }
 
     @Override
@@ -74,7 +73,7 @@ public class CacheWriter extends ServiceSupport {
         writer.start();
     }
 
-    /** Writes what is queued, then ends: called after the routes stopped, before the database closes. */
+    /** Writes what is queued, then ends. */
     @Override
     protected void doStop() throws InterruptedException {
         queue.add(STOP);
@@ -107,8 +106,8 @@ public class CacheWriter extends ServiceSupport {
                 try {
                     writeBatch(batch);
                 } catch (Throwable unexpected) {
-                    // never leave a run waiting on rows this thread can no longer write
-                    batch.forEach(b -> b.committed.completeExceptionally(unexpected));
+                    // never leave a caller waiting on entries this thread can no longer write
+                    batch.forEach(b -> b.committed().completeExceptionally(unexpected));
                     if (unexpected instanceof VirtualMachineError error) {
                         throw error;
                     }
@@ -124,74 +123,23 @@ public class CacheWriter extends ServiceSupport {
     private void writeBatch(List<Pending> batch) {
         try {
             commit(batch);
-            batch.forEach(b -> b.committed.complete(null));
+            batch.forEach(b -> b.committed().complete(null));
         } catch (SQLException | RuntimeException batchFailed) {
             // isolate the row (or the conflict) that failed the batch: each row alone
             for (Pending one : batch) {
                 try {
                     commit(List.of(one));
-                    one.committed.complete(null);
+                    one.committed().complete(null);
                 } catch (SQLException | RuntimeException e) {
-                    one.committed.completeExceptionally(e);
+                    one.committed().completeExceptionally(e);
                 }
             }
         }
     }
 
     private void commit(List<Pending> batch) throws SQLException {
-        // one row per table: a run and a single refresh may both have queued the same table,
-        // and one statement cannot upsert a row twice; the later outcome wins
-        Map<String, Pending> latest = new LinkedHashMap<>();
-        batch.forEach(p -> latest.put(p.refresh.tableId(), p));
-        List<Pending> successes = new ArrayList<>();
-        List<Pending> failures = new ArrayList<>();
-        for (Pending p : latest.values()) {
-            (p.refresh.status() == TableStatus.OK ? successes : failures).add(p);
-        }
         try (Connection c = dataSource.getConnection()) {
-            Transaction.run(c, tx -> {
-                if (!successes.isEmpty()) {
-                    try (PreparedStatement ps = tx.prepareStatement(CacheWrites.success(successes.size()))) {
-                        int i = 0;
-                        for (Pending p : successes) {
-                            i = bindSuccess(ps, i, p.refresh.tableId(), p.refresh.metadata(), p.now);
-                        }
-                        ps.executeUpdate();
-                    }
-                }
-                if (!failures.isEmpty()) {
-                    try (PreparedStatement ps = tx.prepareStatement(CacheWrites.failure(failures.size()))) {
-                        int i = 0;
-                        for (Pending p : failures) {
-                            i = CacheWrites.bindFailure(ps, i, p.refresh.tableId(), p.now, p.refresh.error());
-                        }
-                        ps.executeUpdate();
-                    }
-                }
-                return null;
-            });
-        }
-    }
-
-    /** Binds one row's eight parameters after position {@code i}; returns the last position used. */
-    private static int bindSuccess(PreparedStatement ps, int i, String tableId, TableMetadata m, String now)
-            throws SQLException {
-        ps.setString(++i, tableId);
-        ps.setObject(++i, m.rows());
-        ps.setObject(++i, m.sizeBytes());
-        ps.setString(++i, m.partitionBy());
-        ps.setString(++i, json(m.clusteredBy()));
-        ps.setString(++i, m.entityType());
-        ps.setString(++i, json(m.knownColumns()));
-        ps.setString(++i, now);
-        return i;
-    }
-
-    private static String json(List<String> values) {
-        try {
-            return values == null ? null : JSON.writeValueAsString(values);
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a list of strings always serializes", e);
+            CacheWrites.write(c, batch.stream().map(Pending::entry).toList(), Times.now());
         }
     }
 }

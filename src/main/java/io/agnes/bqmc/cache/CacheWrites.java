@@ -4,21 +4,29 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Instant;
-import java.time.LocalDateTime;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agnes.bqmc.bigquery.TableMetadata;
+import io.agnes.bqmc.db.Transaction;
+import io.agnes.bqmc.support.Times;
 
 /**
- * The two writes of contract section 3, as parameterized statements: {@link #SUCCESS}
- * (table_id, rows, size_bytes, partition_by, clustered_by, entity_type, known_columns, now)
- * and {@link #FAILURE} (table_id, now, error_msg). {@link CacheWriter} runs them.
+ * The two writes of contract section 3, as parameterized multi-row statements in one
+ * transaction: a success sets every data column and clears the error; a failure inserts a row
+ * of NULLs if there is none, else moves only {@code error_at} and {@code error_msg}, so the last
+ * good numbers stay. DuckDB runs one multi-row statement about fifteen times faster per row
+ * than the same rows one statement each (docs/BENCHMARKS.md).
  */
 public final class CacheWrites {
 
-    /** Cut stored error messages to this many characters. */
+    /** Stored error messages are cut to this many characters. */
     public static final int MAX_ERROR_LENGTH = 512;
 
     private static final String SUCCESS_INTO = """
@@ -37,91 +45,92 @@ public final class CacheWrites {
 
     private static final String FAILURE_INTO = "INSERT INTO bq_metadata_cache (table_id, error_at, error_msg) VALUES ";
     private static final String FAILURE_ROW = "(?, CAST(? AS TIMESTAMP), ?)";
-    /** A failure never touches the last good numbers: only the error columns move. */
     private static final String FAILURE_ON_CONFLICT = """
 
             ON CONFLICT (table_id) DO UPDATE SET
                 error_at = excluded.error_at, error_msg = excluded.error_msg""";
 
-    public static final String SUCCESS = success(1);
-    public static final String FAILURE = failure(1);
-
-    /**
-     * The success write for {@code rows} tables in one statement: DuckDB runs one multi-row
-     * statement about fifteen times faster per row than the same rows one statement each.
-     * The rows must have distinct table ids.
-     */
-    public static String success(int rows) {
-        return SUCCESS_INTO + String.join(", ", Collections.nCopies(rows, SUCCESS_ROW)) + SUCCESS_ON_CONFLICT;
-    }
-
-    /** The failure write for {@code rows} tables in one statement (distinct table ids). */
-    public static String failure(int rows) {
-        return FAILURE_INTO + String.join(", ", Collections.nCopies(rows, FAILURE_ROW)) + FAILURE_ON_CONFLICT;
-    }
-
-    /** Naive UTC timestamps, passed as text so that no JVM or database time zone shifts them. */
-    private static final DateTimeFormatter NAIVE_UTC = DateTimeFormatter.ofPattern("yyyy-MM-dd HH:mm:ss.SSSSSS");
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     private CacheWrites() {
     }
 
-    public static String nowUtc() {
-        return LocalDateTime.now(ZoneOffset.UTC).format(NAIVE_UTC);
-    }
-
-    /** An instant as a naive UTC timestamp literal. */
-    public static String naive(Instant instant) {
-        return LocalDateTime.ofInstant(instant, ZoneOffset.UTC).format(NAIVE_UTC);
-    }
-
-    /** A stored naive UTC timestamp as read back with CAST(... AS VARCHAR); the fraction is optional. */
-    public static Instant parseNaive(String stored) {
-        if (stored == null) {
-            return null;
+    /**
+     * Writes the entries in one transaction, all or none. One row per table: when a table comes
+     * twice (a run and a single refresh queued it together), the later entry wins, since one
+     * statement cannot upsert a row twice.
+     */
+    public static void write(Connection c, Collection<CacheEntry> entries, Instant now) throws SQLException {
+        Map<String, CacheEntry> latest = new LinkedHashMap<>();
+        entries.forEach(e -> latest.put(e.tableId(), e));
+        List<CacheEntry> successes = new ArrayList<>();
+        List<CacheEntry> failures = new ArrayList<>();
+        for (CacheEntry e : latest.values()) {
+            (e.isSuccess() ? successes : failures).add(e);
         }
-        return LocalDateTime.parse(stored.replace(' ', 'T')).toInstant(ZoneOffset.UTC);
-    }
-
-    /** Records the same failure for several tables in one transaction. */
-    public static void recordFailures(Connection c, List<String> tableIds, String errorMsg) throws SQLException {
-        if (tableIds.isEmpty()) {
-            return;
-        }
-        String now = nowUtc();
+        String at = Times.naive(now);
         Transaction.run(c, tx -> {
-            try (PreparedStatement ps = tx.prepareStatement(failure(tableIds.size()))) {
-                int i = 0;
-                for (String id : tableIds) {
-                    i = bindFailure(ps, i, id, now, errorMsg);
+            if (!successes.isEmpty()) {
+                try (PreparedStatement ps = tx.prepareStatement(statement(SUCCESS_INTO, SUCCESS_ROW, SUCCESS_ON_CONFLICT,
+                        successes.size()))) {
+                    int i = 0;
+                    for (CacheEntry e : successes) {
+                        i = bindSuccess(ps, i, e.tableId(), e.metadata(), at);
+                    }
+                    ps.executeUpdate();
                 }
-                return ps.executeUpdate();
             }
+            if (!failures.isEmpty()) {
+                try (PreparedStatement ps = tx.prepareStatement(statement(FAILURE_INTO, FAILURE_ROW, FAILURE_ON_CONFLICT,
+                        failures.size()))) {
+                    int i = 0;
+                    for (CacheEntry e : failures) {
+                        ps.setString(++i, e.tableId());
+                        ps.setString(++i, at);
+                        ps.setString(++i, cut(e.error()));
+                    }
+                    ps.executeUpdate();
+                }
+            }
+            return null;
         });
     }
 
-    /** Binds one row of {@link #failure} after position {@code i}; returns the last position used. */
-    static int bindFailure(PreparedStatement ps, int i, String tableId, String now, String errorMsg)
+    private static String statement(String into, String row, String onConflict, int rows) {
+        return into + String.join(", ", Collections.nCopies(rows, row)) + onConflict;
+    }
+
+    /** Binds one row's eight parameters after position {@code i}; returns the last position used. */
+    private static int bindSuccess(PreparedStatement ps, int i, String tableId, TableMetadata m, String at)
             throws SQLException {
         ps.setString(++i, tableId);
-        ps.setString(++i, now);
-        ps.setString(++i, cut(errorMsg));
+        ps.setObject(++i, m.rows());
+        ps.setObject(++i, m.sizeBytes());
+        ps.setString(++i, m.partitionBy());
+        ps.setString(++i, json(m.clusteredBy()));
+        ps.setString(++i, m.entityType());
+        ps.setString(++i, json(m.knownColumns()));
+        ps.setString(++i, at);
         return i;
     }
 
-    public static String cut(String errorMsg) {
-        if (errorMsg == null) {
-            return null;
+    private static String json(List<String> values) {
+        try {
+            return JSON.writeValueAsString(values);
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a list of strings always serializes", e);
         }
-        if (errorMsg.length() <= MAX_ERROR_LENGTH) {
+    }
+
+    /** Cut to {@link #MAX_ERROR_LENGTH}, never splitting a surrogate pair (a lone half is not valid text). */
+    static String cut(String errorMsg) {
+        if (errorMsg == null || errorMsg.length() <= MAX_ERROR_LENGTH) {
             return errorMsg;
         }
-        // never split a surrogate pair: a lone half is not valid text in the database
         int end = MAX_ERROR_LENGTH;
         if (Character.isHighSurrogate(errorMsg.charAt(end - 1))) {
             end--;
         }
         return errorMsg.substring(0, end);
     }
-
 }

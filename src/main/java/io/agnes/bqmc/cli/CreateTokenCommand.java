@@ -14,6 +14,7 @@ import java.util.regex.Pattern;
 
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
+import io.agnes.bqmc.config.SettingsLoader;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -44,7 +45,7 @@ public class CreateTokenCommand implements Callable<Integer> {
     @Option(names = "--expires-in", description = "Lifetime such as 90d, 12h, 30m or P90D; default: never expires.")
     String expiresIn;
 
-    @Option(names = "--file", description = "Tokens file; default: AGNES_TOKENS_FILE, else data/tokens.")
+    @Option(names = "--file", description = "Tokens file; default: AGNES_TOKENS_FILE, else the service's default.")
     Path file;
 
     @Override
@@ -58,7 +59,8 @@ public class CreateTokenCommand implements Callable<Integer> {
                     "--user must be 1-200 characters without spaces, '#' or control characters");
         }
         Instant expires = expiresIn == null ? null : Instant.now().plus(lifetime(expiresIn)).truncatedTo(ChronoUnit.SECONDS);
-        Path target = file != null ? file : defaultFile();
+        Path target = file != null ? file
+                : new SettingsLoader(System.getenv(), SettingsLoader.classpathDefaults()).tokensFile();
 
         String token = TokenIssuer.issue(target, user, parsedRole, expires);
 
@@ -94,10 +96,5 @@ public class CreateTokenCommand implements Callable<Integer> {
                     "--expires-in must be a positive lifetime such as 90d, 12h, 30m or P90D, not '" + text + "'");
         }
         return d;
-    }
-
-    private static Path defaultFile() {
-        String fromEnv = System.getenv("AGNES_TOKENS_FILE");
-        return Path.of(fromEnv == null || fromEnv.isBlank() ? "data/tokens" : fromEnv);
     }
 }

@@ -10,6 +10,7 @@ import java.net.http.HttpResponse;
 import java.net.http.HttpTimeoutException;
 import java.time.Duration;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -20,6 +21,9 @@ import java.util.concurrent.Callable;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agnes.bqmc.api.StatusBody;
+import io.agnes.bqmc.cache.CachedTable;
+import io.agnes.bqmc.cache.Freshness;
+import io.agnes.bqmc.history.RunRecord;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -39,7 +43,8 @@ public class StatusCommand implements Callable<Integer> {
     static final int UNAVAILABLE = 2;
 
     /** Problems first: what needs a look comes before what is fine. */
-    private static final Map<String, Integer> ORDER = Map.of("error", 0, "stale", 1, "never_fetched", 2, "fresh", 3);
+    private static final Map<Freshness, Integer> ORDER = Map.of(
+            Freshness.ERROR, 0, Freshness.STALE, 1, Freshness.NEVER_FETCHED, 2, Freshness.FRESH, 3);
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -104,7 +109,8 @@ public class StatusCommand implements Callable<Integer> {
             out.print(StatusTable.render(body, url, terminalWidth()));
         }
         out.flush();
-        boolean problems = body.tables().stream().anyMatch(t -> "stale".equals(t.freshness()) || "error".equals(t.freshness()));
+        boolean problems = body.tables().stream()
+                .anyMatch(t -> t.freshness() == Freshness.STALE || t.freshness() == Freshness.ERROR);
         return check && problems ? CHECK_FAILED : OK;
     }
 
@@ -148,9 +154,9 @@ public class StatusCommand implements Callable<Integer> {
                     .append(duration(body.schedulerIntervalSeconds())).append(", fresh for ")
                     .append(duration(body.freshThresholdSeconds())).append('\n');
             if (body.lastRuns() != null && !body.lastRuns().isEmpty()) {
-                StatusBody.Run run = body.lastRuns().get(0);
+                RunRecord run = body.lastRuns().get(0);
                 s.append("last run ").append(run.runId()).append(" (").append(run.trigger()).append(", ")
-                        .append(age(OffsetDateTime.parse(run.finishedAt()), now)).append("): ")
+                        .append(age(run.finishedAt().atOffset(ZoneOffset.UTC), now)).append("): ")
                         .append(run.total()).append(" tables, ").append(run.succeeded()).append(" ok, ")
                         .append(run.noData()).append(" no data, ").append(run.failed()).append(" failed in ")
                         .append(String.format(Locale.ROOT, "%.1f s", run.durationMs() / 1000.0)).append('\n');
@@ -159,13 +165,13 @@ public class StatusCommand implements Callable<Integer> {
             }
             s.append('\n');
 
-            List<StatusBody.Table> tables = new ArrayList<>(body.tables());
-            tables.sort(Comparator.<StatusBody.Table>comparingInt(t -> ORDER.getOrDefault(t.freshness(), 0))
-                    .thenComparing(StatusBody.Table::tableId));
+            List<CachedTable> tables = new ArrayList<>(body.tables());
+            tables.sort(Comparator.<CachedTable>comparingInt(t -> ORDER.getOrDefault(t.freshness(), 0))
+                    .thenComparing(CachedTable::tableId));
             List<String[]> rows = new ArrayList<>();
             rows.add(new String[] {"TABLE", "FRESHNESS", "ROWS", "SIZE", "AGE", "ERROR"});
-            for (StatusBody.Table t : tables) {
-                rows.add(new String[] {t.tableId(), t.freshness(), t.rows() == null ? "-" : String.format(Locale.ROOT, "%,d", t.rows()),
+            for (CachedTable t : tables) {
+                rows.add(new String[] {t.tableId(), t.freshness().wire(), t.rows() == null ? "-" : String.format(Locale.ROOT, "%,d", t.rows()),
                     t.sizeBytes() == null ? "-" : size(t.sizeBytes()),
                     t.refreshedAt() == null ? "never" : age(OffsetDateTime.parse(t.refreshedAt()), now),
                     t.errorMsg() == null ? "" : t.errorMsg().replaceAll("\\s+", " ")});
@@ -183,15 +189,15 @@ public class StatusCommand implements Callable<Integer> {
                 s.append(String.format(Locale.ROOT, "%-" + w[0] + "s  %-" + w[1] + "s  %" + w[2] + "s  %" + w[3] + "s  %-"
                         + w[4] + "s  %s", r[0], r[1], r[2], r[3], r[4], error).stripTrailing()).append('\n');
             }
-            long fresh = count(tables, "fresh");
-            s.append('\n').append(tables.size()).append(" tables: ").append(fresh).append(" fresh, ")
-                    .append(count(tables, "stale")).append(" stale, ").append(count(tables, "error")).append(" error, ")
-                    .append(count(tables, "never_fetched")).append(" never fetched\n");
+            s.append('\n').append(tables.size()).append(" tables: ").append(count(tables, Freshness.FRESH))
+                    .append(" fresh, ").append(count(tables, Freshness.STALE)).append(" stale, ")
+                    .append(count(tables, Freshness.ERROR)).append(" error, ")
+                    .append(count(tables, Freshness.NEVER_FETCHED)).append(" never fetched\n");
             return s.toString();
         }
 
-        private static long count(List<StatusBody.Table> tables, String freshness) {
-            return tables.stream().filter(t -> freshness.equals(t.freshness())).count();
+        private static long count(List<CachedTable> tables, Freshness freshness) {
+            return tables.stream().filter(t -> t.freshness() == freshness).count();
         }
 
         /** Binary units, one decimal: 936.8 MiB. */

@@ -35,23 +35,26 @@ public record Settings(
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;
 
+    /** The longest interval or startup grace taken: a year and a day. Anything longer is a typo. */
+    public static final long MAX_SECONDS = 366L * 24 * 3600;
+
     /** The freshness threshold is twice the scheduler interval (contract section 7). */
     public long freshThresholdSeconds() {
         return 2 * refreshIntervalSeconds;
     }
 
     /**
-     * The values that Camel itself reads through property placeholders. Applied as override
+     * The validated values of the application.properties keys that Camel reads through property
+     * placeholders (the timer route, the ports, the thread pool). Applied as override
      * properties, so they win over application.properties exactly like the environment does.
      */
     public Map<String, String> camelProperties() {
         Map<String, String> p = new LinkedHashMap<>();
-        p.put("camel.server.port", Integer.toString(port));
-        p.put("camel.management.port", Integer.toString(managementPort));
-        p.put("camel.threadpool.config[bqRefreshPool].pool-size", Integer.toString(refreshConcurrency));
-        p.put("camel.threadpool.config[bqRefreshPool].max-pool-size", Integer.toString(refreshConcurrency));
-        p.put("app.scheduler.interval-ms", Long.toString(refreshIntervalSeconds * 1000));
-        p.put("app.scheduler.startup-grace-ms", Long.toString(startupGraceSeconds * 1000));
+        p.put("app.scheduler.interval-seconds", Long.toString(refreshIntervalSeconds));
+        p.put("app.scheduler.startup-grace-seconds", Long.toString(startupGraceSeconds));
+        p.put("app.refresh.concurrency", Integer.toString(refreshConcurrency));
+        p.put("app.server.port", Integer.toString(port));
+        p.put("app.management.port", Integer.toString(managementPort));
         return p;
     }
 }

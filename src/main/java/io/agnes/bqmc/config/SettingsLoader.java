@@ -8,22 +8,20 @@ import java.nio.file.Path;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
-import java.util.regex.Pattern;
 
+import io.agnes.bqmc.bigquery.BigQueryTarget;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Reads the contract's environment variables over the defaults in application.properties.
- * An invalid value never stops the service: it falls back to the default and logs exactly
- * one WARN that names the variable (contract section 2). Secrets are never echoed.
+ * Reads the contract's environment variables over the defaults in application.properties,
+ * which is the one place a default is written. An invalid value never stops the service: it
+ * falls back to the default and logs exactly one WARN that names the variable (contract
+ * section 2). Secrets are never echoed.
  */
 public final class SettingsLoader {
 
     private static final Logger LOG = LoggerFactory.getLogger(SettingsLoader.class);
-
-    /** GCP project ids: 6-30 chars, lowercase letter first, no trailing hyphen. */
-    public static final Pattern PROJECT_ID = Pattern.compile("[a-z][a-z0-9-]{4,28}[a-z0-9]");
 
     static final int MIN_SCHEDULER_TOKEN_LENGTH = 32;
 
@@ -50,35 +48,40 @@ public final class SettingsLoader {
 
     public Settings load() {
         return new Settings(
-                read("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "app.scheduler.interval-seconds", "14400",
-                        positiveLong("a whole number of seconds greater than 0")),
-                read("SCHEDULER_STARTUP_GRACE_SECONDS", "app.scheduler.startup-grace-seconds", "60",
-                        nonNegativeLong("a whole number of seconds, 0 or more")),
-                read("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "app.refresh.concurrency", "4",
+                read("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "app.scheduler.interval-seconds",
+                        longInRange(1, Settings.MAX_SECONDS, "a whole number of seconds greater than 0")),
+                read("SCHEDULER_STARTUP_GRACE_SECONDS", "app.scheduler.startup-grace-seconds",
+                        longInRange(0, Settings.MAX_SECONDS, "a whole number of seconds, 0 or more")),
+                read("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "app.refresh.concurrency",
                         intInRange(1, 256, "a whole number from 1 to 256")),
                 schedulerToken(),
-                read("AGNES_TOKENS_FILE", "app.auth.tokens-file", "data/tokens", SettingsLoader::path),
-                read("AGNES_REGISTRY_FILE", "app.registry.file", "", SettingsLoader::path),
-                read("AGNES_DB_URL", "app.db.url", "jdbc:duckdb:data/system.duckdb", SettingsLoader::jdbcUrl),
-                read("BIGQUERY_PROJECT", "app.bigquery.project", "", SettingsLoader::projectId),
-                read("BIGQUERY_API_URL", "app.bigquery.api-url", "", SettingsLoader::httpUrl),
-                read("GOOGLE_APPLICATION_CREDENTIALS", "app.bigquery.credentials-file", "", SettingsLoader::path),
-                read("BIGQUERY_TIMEOUT_SECONDS", "app.bigquery.timeout-seconds", "30",
+                read("AGNES_TOKENS_FILE", "app.auth.tokens-file", SettingsLoader::path),
+                read("AGNES_REGISTRY_FILE", "app.registry.file", SettingsLoader::path),
+                read("AGNES_DB_URL", "app.db.url", SettingsLoader::jdbcUrl),
+                read("BIGQUERY_PROJECT", "app.bigquery.project", SettingsLoader::projectId),
+                read("BIGQUERY_API_URL", "app.bigquery.api-url", SettingsLoader::httpUrl),
+                read("GOOGLE_APPLICATION_CREDENTIALS", "app.bigquery.credentials-file", SettingsLoader::path),
+                read("BIGQUERY_TIMEOUT_SECONDS", "app.bigquery.timeout-seconds",
                         intInRange(1, 3600, "a whole number of seconds from 1 to 3600")),
-                read("BIGQUERY_MAX_ATTEMPTS", "app.bigquery.max-attempts", "4",
+                read("BIGQUERY_MAX_ATTEMPTS", "app.bigquery.max-attempts",
                         intInRange(1, 20, "a whole number from 1 to 20")),
-                read("BIGQUERY_RETRY_INITIAL_DELAY_MS", "app.bigquery.retry-initial-delay-ms", "1000",
+                read("BIGQUERY_RETRY_INITIAL_DELAY_MS", "app.bigquery.retry-initial-delay-ms",
                         longInRange(0, Settings.RETRY_MAX_DELAY_MS, "a whole number of milliseconds from 0 to 32000")),
-                read("PORT", "app.server.port", "8080", intInRange(1, 65535, "a TCP port from 1 to 65535")),
-                read("MANAGEMENT_PORT", "app.management.port", "9876", intInRange(1, 65535, "a TCP port from 1 to 65535")));
+                read("PORT", "app.server.port", intInRange(1, 65535, "a TCP port from 1 to 65535")),
+                read("MANAGEMENT_PORT", "app.management.port", intInRange(1, 65535, "a TCP port from 1 to 65535")));
+    }
+
+    /** {@code AGNES_TOKENS_FILE} alone, for the commands that need nothing else. */
+    public Path tokensFile() {
+        return read("AGNES_TOKENS_FILE", "app.auth.tokens-file", SettingsLoader::path);
     }
 
     /**
-     * Resolution order: the environment variable, else the application.properties key, else the
-     * contract default. A blank value counts as unset. Returns null for an unset optional value.
+     * The environment variable, else the application.properties default. A blank value counts
+     * as unset; an unset optional value is null.
      */
-    private <T> T read(String variable, String key, String contractDefault, Function<String, T> parser) {
-        T fallback = parseDefault(key, contractDefault, parser);
+    private <T> T read(String variable, String key, Function<String, T> parser) {
+        T fallback = parseDefault(key, parser);
         String raw = env.get(variable);
         if (raw == null || raw.isBlank()) {
             return fallback;
@@ -92,27 +95,19 @@ public final class SettingsLoader {
         }
     }
 
-    private <T> T parseDefault(String key, String contractDefault, Function<String, T> parser) {
-        String configured = defaults.getProperty(key, contractDefault).trim();
-        if (configured.isEmpty()) {
-            return null;
+    private <T> T parseDefault(String key, Function<String, T> parser) {
+        String configured = defaults.getProperty(key);
+        if (configured == null) {
+            throw new IllegalStateException("application.properties lacks " + key);
         }
-        try {
-            return parser.apply(configured);
-        } catch (IllegalArgumentException e) {
-            LOG.warn("Ignoring invalid {}='{}' in application.properties: must be {}; using {}",
-                    key, printable(configured), e.getMessage(), contractDefault);
-            return contractDefault.isEmpty() ? null : parser.apply(contractDefault);
-        }
+        configured = configured.trim();
+        return configured.isEmpty() ? null : parser.apply(configured);
     }
 
     /** The scheduler secret is special: too short means disabled, and its value is never logged. */
     private String schedulerToken() {
         String raw = env.get("SCHEDULER_API_TOKEN");
         if (raw == null || raw.isEmpty()) {
-            raw = defaults.getProperty("app.auth.scheduler-token", "");
-        }
-        if (raw.isEmpty()) {
             return null;
         }
         if (raw.length() < MIN_SCHEDULER_TOKEN_LENGTH) {
@@ -126,14 +121,6 @@ public final class SettingsLoader {
     private static String printable(String raw) {
         String cut = raw.length() > 80 ? raw.substring(0, 80) + "..." : raw;
         return cut.replaceAll("\\p{Cntrl}", "?");
-    }
-
-    private static Function<String, Long> positiveLong(String rule) {
-        return longInRange(1, Long.MAX_VALUE / 1000, rule);
-    }
-
-    private static Function<String, Long> nonNegativeLong(String rule) {
-        return longInRange(0, Long.MAX_VALUE / 1000, rule);
     }
 
     private static Function<String, Long> longInRange(long min, long max, String rule) {
@@ -170,7 +157,7 @@ public final class SettingsLoader {
     }
 
     private static String projectId(String s) {
-        if (!PROJECT_ID.matcher(s).matches()) {
+        if (!BigQueryTarget.isProjectId(s)) {
             throw new IllegalArgumentException("a Google Cloud project id (6-30 of a-z, 0-9 and -)");
         }
         return s;

@@ -5,7 +5,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.Map;
 
-import io.agnes.bqmc.config.Settings;
+import io.agnes.bqmc.history.RunRecord;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
@@ -16,17 +16,21 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  */
 public class LastRunHealthCheck extends AbstractHealthCheck {
 
-    private final RefreshMonitor monitor;
+    private final RefreshMetrics monitor;
     private final Clock clock;
     private final Instant firstRunDue;
     private final Duration allowed;
 
-    public LastRunHealthCheck(RefreshMonitor monitor, Settings settings, Clock clock) {
+    /**
+     * @param startupGrace when the first run is due after start
+     * @param allowed      how long the service may go without a successful run (the freshness threshold)
+     */
+    public LastRunHealthCheck(RefreshMetrics monitor, Duration startupGrace, Duration allowed, Clock clock) {
         super("bqmc", "last-run");
         this.monitor = monitor;
         this.clock = clock;
-        this.firstRunDue = clock.instant().plusSeconds(settings.startupGraceSeconds());
-        this.allowed = Duration.ofSeconds(settings.freshThresholdSeconds());
+        this.firstRunDue = clock.instant().plus(startupGrace);
+        this.allowed = allowed;
     }
 
     @Override
@@ -37,7 +41,7 @@ public class LastRunHealthCheck extends AbstractHealthCheck {
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
         Instant now = clock.instant();
-        RunHistory.Run last = monitor.lastRun();
+        RunRecord last = monitor.lastRun();
         if (last != null) {
             builder.detail("last_run_id", last.runId());
             builder.detail("last_run_finished_at", last.finishedAt().toString());

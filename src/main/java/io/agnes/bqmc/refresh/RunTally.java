@@ -1,5 +1,8 @@
 package io.agnes.bqmc.refresh;
 
+import java.time.Instant;
+
+import io.agnes.bqmc.history.RunRecord;
 import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
 
@@ -25,8 +28,10 @@ public class RunTally implements AggregationStrategy {
             }
         }
 
-        public RunSummary summary(RunInfo run) {
-            return new RunSummary(run.runId(), run.startedAtText(), total, succeeded, noData, failed, run.elapsedMs());
+        /** The run's record, as it finishes now. */
+        RunRecord toRecord(RunInfo run, Instant finishedAt) {
+            return new RunRecord(run.runId(), run.startedAt(), finishedAt, run.trigger(), total, succeeded, noData,
+                    failed, run.elapsedMs());
         }
     }
 
@@ -34,8 +39,9 @@ public class RunTally implements AggregationStrategy {
     public Exchange aggregate(Exchange oldExchange, Exchange newExchange) {
         Exchange result = oldExchange == null ? newExchange : oldExchange;
         Counts counts = oldExchange == null ? new Counts() : oldExchange.getMessage().getBody(Counts.class);
-        TableRefresh refresh = newExchange.getProperty(TableRefresh.PROPERTY, TableRefresh.class);
-        counts.add(refresh == null ? null : refresh.status());
+        Object table = newExchange.getMessage().getBody();
+        // a table whose refresh broke before it had a state counts as failed
+        counts.add(table instanceof TableRefresh refresh ? refresh.status() : null);
         result.getMessage().setBody(counts);
         return result;
     }

@@ -1,16 +1,17 @@
 package io.agnes.bqmc.refresh;
 
+import io.agnes.bqmc.bigquery.BigQueryTarget;
+import io.agnes.bqmc.bigquery.LookupResult;
 import io.agnes.bqmc.bigquery.TableMetadata;
-import io.agnes.bqmc.registry.BigQueryTarget;
+import io.agnes.bqmc.cache.CacheEntry;
 import io.agnes.bqmc.registry.RegistryRow;
 
 /**
- * The state of refreshing one table as it moves through the routes. It lives in an exchange
- * property (bodies change at every JDBC step) and is touched by one thread at a time.
+ * The refresh of one table as it moves through the routes, as the body of its exchange. Only
+ * {@link RefreshSteps} changes it, one thread at a time; what it hands on are values: a
+ * {@link CacheEntry} to the writer, a {@link TableRefreshResult} to the API.
  */
 public final class TableRefresh {
-
-    public static final String PROPERTY = "bqmcTableRefresh";
 
     private final RegistryRow row;
     private final String runId;
@@ -24,12 +25,12 @@ public final class TableRefresh {
     private String error;
     private long totalNanos;
 
-    public TableRefresh(RegistryRow row, String runId) {
+    TableRefresh(RegistryRow row, String runId) {
         this.row = row;
         this.runId = runId;
     }
 
-    public RegistryRow row() {
+    RegistryRow row() {
         return row;
     }
 
@@ -37,47 +38,52 @@ public final class TableRefresh {
         return row.id();
     }
 
-    public String runId() {
+    String runId() {
         return runId;
     }
 
-    public BigQueryTarget target() {
+    BigQueryTarget target() {
         return target;
     }
 
-    public void target(BigQueryTarget target) {
+    void target(BigQueryTarget target) {
         this.target = target;
     }
 
-    /** Called before each BigQuery request; the fetch time spans every attempt and backoff. */
-    public void attemptStarting() {
-        if (attempts == 0) {
-            fetchStartedNanos = System.nanoTime();
-        }
-        attempts++;
-    }
-
-    public void attemptEnded() {
-        fetchNanos = System.nanoTime() - fetchStartedNanos;
-    }
-
-    public int attempts() {
+    int attempts() {
         return attempts;
     }
 
-    public void succeeded(TableMetadata metadata) {
-        this.status = TableStatus.OK;
-        this.metadata = metadata;
-        this.error = null;
+    /** One request went out, started at {@code requestStartedNanos}: the fetch time spans every attempt and backoff. */
+    void attempted(long requestStartedNanos) {
+        if (attempts == 0) {
+            fetchStartedNanos = requestStartedNanos;
+        }
+        attempts++;
+        fetchNanos = System.nanoTime() - fetchStartedNanos;
     }
 
-    public void noData(String reason) {
-        this.status = TableStatus.NO_DATA;
-        this.error = "provider returned no data: " + reason;
+    void record(LookupResult result) {
+        if (result instanceof LookupResult.Found found) {
+            status = TableStatus.OK;
+            metadata = found.metadata();
+            error = null;
+        } else if (result instanceof LookupResult.NotFound notFound) {
+            noData(notFound.reason());
+        } else if (result instanceof LookupResult.NotConfigured notConfigured) {
+            noData(notConfigured.reason());
+        } else if (result instanceof LookupResult.Failed failed) {
+            failed(failed.error());
+        }
     }
 
-    public void failed(String error) {
-        this.status = TableStatus.ERROR;
+    void noData(String reason) {
+        status = TableStatus.NO_DATA;
+        error = "provider returned no data: " + reason;
+    }
+
+    void failed(String error) {
+        status = TableStatus.ERROR;
         this.error = error;
     }
 
@@ -85,28 +91,24 @@ public final class TableRefresh {
         return status;
     }
 
-    public TableMetadata metadata() {
-        return metadata;
-    }
-
-    public String error() {
-        return error;
-    }
-
-    public void finished() {
+    void finished() {
         totalNanos = System.nanoTime() - startedNanos;
     }
 
     /** Null when BigQuery was never called for this table. */
-    public Long fetchMs() {
+    Long fetchMs() {
         return fetchNanos == null ? null : fetchNanos / 1_000_000;
     }
 
-    public long totalMs() {
+    long totalMs() {
         return totalNanos / 1_000_000;
     }
 
-    public TableRefreshResult result() {
+    CacheEntry cacheEntry() {
+        return status == TableStatus.OK ? CacheEntry.success(tableId(), metadata) : CacheEntry.failure(tableId(), error);
+    }
+
+    TableRefreshResult result() {
         return new TableRefreshResult(tableId(), status,
                 metadata == null ? null : metadata.rows(),
                 metadata == null ? null : metadata.sizeBytes(),

@@ -12,8 +12,8 @@ import java.util.Set;
 
 import javax.sql.DataSource;
 
-import io.agnes.bqmc.cache.Transaction;
-import io.agnes.bqmc.refresh.LogText;
+import io.agnes.bqmc.db.Transaction;
+import io.agnes.bqmc.support.LogText;
 import org.apache.camel.Body;
 import org.apache.camel.Header;
 import org.slf4j.Logger;

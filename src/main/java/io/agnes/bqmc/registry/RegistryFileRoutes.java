@@ -3,7 +3,6 @@ package io.agnes.bqmc.registry;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
-import io.agnes.bqmc.config.Settings;
 import org.apache.camel.builder.RouteBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -22,8 +21,9 @@ public class RegistryFileRoutes extends RouteBuilder {
 
     private final Path registryFile;
 
-    public RegistryFileRoutes(Settings settings) {
-        this.registryFile = settings.registryFile();
+    /** @param registryFile {@code AGNES_REGISTRY_FILE}, or null when none is configured */
+    public RegistryFileRoutes(Path registryFile) {
+        this.registryFile = registryFile;
     }
 
     @Override

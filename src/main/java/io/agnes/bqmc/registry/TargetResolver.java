@@ -1,17 +1,12 @@
 package io.agnes.bqmc.registry;
 
-import java.util.regex.Pattern;
-
-import io.agnes.bqmc.config.SettingsLoader;
+import io.agnes.bqmc.bigquery.BigQueryTarget;
 
 /**
  * Turns a registry row into the BigQuery table it names (contract section 4), validating every
  * part over the whole string before anything reaches BigQuery.
  */
 public final class TargetResolver {
-
-    /** Dataset and table names; {@link java.util.regex.Matcher#matches()} anchors both ends, so "t\n" fails. */
-    static final Pattern IDENTIFIER = Pattern.compile("[a-zA-Z0-9_][a-zA-Z0-9_.\\-]{0,127}");
 
     public static final String INVALID_IDENTIFIER = "invalid bucket/source_table identifier";
 
@@ -41,24 +36,20 @@ public final class TargetResolver {
         String fqn = row.bqFqn();
         if (fqn != null && !fqn.isEmpty()) {
             String[] parts = fqn.split("\\.", -1);
-            if (parts.length != 3 || !SettingsLoader.PROJECT_ID.matcher(parts[0]).matches()
-                    || !isIdentifier(parts[1]) || !isIdentifier(parts[2])) {
+            if (parts.length != 3 || !BigQueryTarget.isProjectId(parts[0])
+                    || !BigQueryTarget.isName(parts[1]) || !BigQueryTarget.isName(parts[2])) {
                 return new Invalid(INVALID_IDENTIFIER);
             }
             return new Resolved(new BigQueryTarget(parts[0], parts[1], parts[2]));
         }
         String dataset = row.bucket() == null ? "" : row.bucket();
         String table = row.sourceTable() != null && !row.sourceTable().isEmpty() ? row.sourceTable() : row.id();
-        if (!isIdentifier(dataset) || !isIdentifier(table)) {
+        if (!BigQueryTarget.isName(dataset) || !BigQueryTarget.isName(table)) {
             return new Invalid(INVALID_IDENTIFIER);
         }
         if (defaultProject == null) {
             return new NotConfigured("BIGQUERY_PROJECT is not set and the row has no bq_fqn");
         }
         return new Resolved(new BigQueryTarget(defaultProject, dataset, table));
-    }
-
-    static boolean isIdentifier(String s) {
-        return s != null && IDENTIFIER.matcher(s).matches();
     }
 }

@@ -7,15 +7,14 @@ import java.sql.Connection;
 import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.cache.CacheSchema;
-import io.agnes.bqmc.config.Settings;
-import io.agnes.bqmc.config.SettingsLoader;
-import io.agnes.bqmc.observe.RunHistory;
+import io.agnes.bqmc.cache.CachedTables;
+import io.agnes.bqmc.history.RunHistory;
+import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.support.MovableClock;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -32,19 +31,22 @@ class StatusReportTest {
 
     @Test
     void reflectsWritesAndTheTurnToStaleAtOnce() throws Exception {
-        Settings settings = new SettingsLoader(Map.of("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "60"),
-                SettingsLoader.classpathDefaults()).load();
         try (HikariDataSource ds = new HikariDataSource()) {
             ds.setJdbcUrl("jdbc:duckdb:" + dir.resolve("s.duckdb"));
-            CacheSchema.ensure(ds);
             try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
+                RegistryTable.ensure(c);
+                CacheSchema.ensure(c);
+                RunHistory.ensure(c);
                 s.execute("INSERT INTO table_registry (id, name, source_type, query_mode) VALUES"
                         + " ('a', 'a', 'bigquery', 'remote'), ('b', 'b', 'bigquery', 'remote')");
                 s.execute("INSERT INTO bq_metadata_cache (table_id, \"rows\", refreshed_at)"
                         + " VALUES ('a', 1, TIMESTAMP '2026-11-27 10:00:00')");
             }
             MovableClock clock = new MovableClock(Instant.parse("2026-11-27T10:01:00Z"));
-            StatusReport report = new StatusReport(ds, new RunHistory(ds), settings, clock);
+            // interval 60 s: fresh for 120 s
+            Duration threshold = Duration.ofSeconds(120);
+            StatusReport report = new StatusReport(new CachedTables(ds, threshold), new RunHistory(ds), 60, threshold,
+                    clock);
             ObjectMapper json = new ObjectMapper();
 
             JsonNode first = json.readTree(report.render());

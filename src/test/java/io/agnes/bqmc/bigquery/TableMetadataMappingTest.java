@@ -11,7 +11,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.BigQueryJson;
 import io.agnes.bqmc.support.TestService;
 import org.junit.jupiter.api.AfterAll;
@@ -32,7 +32,7 @@ class TableMetadataMappingTest {
 
     static WireMockServer bigQuery;
     static TestService service;
-    static RunSummary summary;
+    static RunRecord summary;
 
     @BeforeAll
     static void runOnce() throws Exception {

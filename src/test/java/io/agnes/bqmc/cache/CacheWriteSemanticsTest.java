@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
 import org.junit.jupiter.api.AfterEach;
@@ -47,7 +47,7 @@ class CacheWriteSemanticsTest {
         Map<String, Object> good = service.cacheRow("sales");
 
         WireMocks.serveError(bigQuery, P, "ds", "sales", 500, "backendError", "Backend error");
-        RunSummary failed = service.runAll();
+        RunRecord failed = service.runAll();
         assertThat(failed.failed()).isEqualTo(1);
         Map<String, Object> afterFailure = service.cacheRow("sales");
         assertThat(afterFailure)
@@ -72,7 +72,7 @@ class CacheWriteSemanticsTest {
     void firstFailureInsertsARowOfNullsWithTheError() throws Exception {
         service.registerRemote("gone", "ds", "gone");
         WireMocks.serveError(bigQuery, P, "ds", "gone", 404, "notFound", "Not found: Table test-project:ds.gone");
-        RunSummary summary = service.runAll();
+        RunRecord summary = service.runAll();
         assertThat(summary.noData()).isEqualTo(1);
         Map<String, Object> row = service.cacheRow("gone");
         assertThat(row)
@@ -89,7 +89,7 @@ class CacheWriteSemanticsTest {
         WireMocks.serveError(bigQuery, P, "ds", "chatty", 400, "invalid", "x".repeat(2000));
         service.runAll();
         String message = (String) service.cacheRow("chatty").get("error_msg");
-        assertThat(message).hasSize(CacheWrites.MAX_ERROR_LENGTH).startsWith("BigQueryException: xxx");
+        assertThat(message).hasSize(512).startsWith("BigQueryException: xxx");
     }
 
     @Test

@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
 import org.junit.jupiter.api.Test;
@@ -54,7 +54,7 @@ class PlatformDatabaseTest {
             WireMocks.serveTable(bigQuery, "test-project", "sales", "orders", 77, 7700);
             Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
             try (TestService service = TestService.start(env)) {
-                RunSummary summary = service.runAll();
+                RunRecord summary = service.runAll();
                 assertThat(summary.succeeded()).isEqualTo(1);
                 assertThat(service.cacheRow("orders")).containsEntry("rows", 77L).containsEntry("size_bytes", 7700L)
                         .containsEntry("known_columns", "[\"a\",\"b\"]");

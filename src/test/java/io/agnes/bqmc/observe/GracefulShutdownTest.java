@@ -1,6 +1,7 @@
 package io.agnes.bqmc.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -14,7 +15,6 @@ import java.util.concurrent.CompletableFuture;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
-import io.agnes.bqmc.refresh.PendingTables;
 import io.agnes.bqmc.support.ApiClient;
 import io.agnes.bqmc.support.ChildService;
 import io.agnes.bqmc.support.TestService;
@@ -49,12 +49,7 @@ class GracefulShutdownTest {
             ApiClient api = new ApiClient(port);
             CompletableFuture<ApiClient.Answer> run = CompletableFuture.supplyAsync(
                     () -> api.post("/api/admin/run-bq-metadata-refresh", admin));
-            long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-            while (bigQuery.getAllServeEvents().size() < 2 && System.nanoTime() < deadline) {
-                Thread.sleep(20);
-            }
-            assertThat(bigQuery.getAllServeEvents()).as(() -> run.isDone() ? run.join().body() : "run in flight")
-                    .hasSizeGreaterThanOrEqualTo(2);
+            await().atMost(Duration.ofSeconds(20)).until(() -> bigQuery.getAllServeEvents().size() >= 2);
 
             long signalled = System.nanoTime();
             child.signal("TERM");
@@ -72,7 +67,8 @@ class GracefulShutdownTest {
         int requests = bigQuery.getAllServeEvents().size();
         try (Connection c = TestService.openDuckDb(db); Statement s = c.createStatement();
              ResultSet rs = s.executeQuery("SELECT count(*) FILTER (WHERE \"rows\" = 7 AND error_msg IS NULL),"
-                     + " count(*) FILTER (WHERE error_msg = '" + PendingTables.INTERRUPTED + "'), count(*)"
+                     + " count(*) FILTER (WHERE error_msg = 'refresh interrupted: the service stopped before this"
+                     + " table was refreshed'), count(*)"
                      + " FROM bq_metadata_cache")) {
             rs.next();
             int refreshed = rs.getInt(1);

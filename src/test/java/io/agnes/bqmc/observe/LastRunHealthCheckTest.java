@@ -3,13 +3,13 @@ package io.agnes.bqmc.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.sql.Connection;
+import java.time.Duration;
 import java.time.Instant;
-import java.util.Map;
 
 import com.zaxxer.hikari.HikariDataSource;
-import io.agnes.bqmc.cache.CacheSchema;
-import io.agnes.bqmc.config.Settings;
-import io.agnes.bqmc.config.SettingsLoader;
+import io.agnes.bqmc.history.RunHistory;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.health.HealthCheck;
@@ -28,16 +28,17 @@ class LastRunHealthCheckTest {
     @Test
     void downWhenNoSuccessfulRunWithinTwiceTheInterval() throws Exception {
         // interval 100 s, grace 10 s: the first run is due at t=10 s, DOWN from t=210 s without success
-        Settings settings = new SettingsLoader(Map.of("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "100",
-                "SCHEDULER_STARTUP_GRACE_SECONDS", "10"), SettingsLoader.classpathDefaults()).load();
         Instant start = Instant.parse("2026-11-27T10:00:00Z");
         MovableClock clock = new MovableClock(start);
         try (HikariDataSource ds = new HikariDataSource(); DefaultCamelContext context = new DefaultCamelContext()) {
             ds.setJdbcUrl("jdbc:duckdb:" + dir.resolve("h.duckdb"));
-            CacheSchema.ensure(ds);
-            RefreshMonitor monitor = new RefreshMonitor(new SimpleMeterRegistry(), new SingleFlightRoutePolicy(),
+            try (Connection c = ds.getConnection()) {
+                RunHistory.ensure(c);
+            }
+            RefreshMetrics monitor = new RefreshMetrics(new SimpleMeterRegistry(), new SingleFlightRoutePolicy(),
                     new RunHistory(ds), clock);
-            LastRunHealthCheck check = new LastRunHealthCheck(monitor, settings, clock);
+            LastRunHealthCheck check = new LastRunHealthCheck(monitor, Duration.ofSeconds(10), Duration.ofSeconds(200),
+                    clock);
             check.setCamelContext(context);
 
             assertThat(check.call().getState()).isEqualTo(HealthCheck.State.UP);
@@ -49,9 +50,9 @@ class LastRunHealthCheckTest {
             assertThat(down.getMessage()).hasValueSatisfying(m -> assertThat(m).contains("no successful refresh run"));
 
             // a run where every table failed does not count; one that refreshed a table does
-            monitor.runFinished(new RunHistory.Run("aaaaaaaa", clock.instant(), clock.instant(), "timer", 3, 0, 0, 3, 10));
+            monitor.runFinished(new RunRecord("aaaaaaaa", clock.instant(), clock.instant(), "timer", 3, 0, 0, 3, 10));
             assertThat(check.call().getState()).isEqualTo(HealthCheck.State.DOWN);
-            monitor.runFinished(new RunHistory.Run("bbbbbbbb", clock.instant(), clock.instant(), "timer", 3, 1, 0, 2, 10));
+            monitor.runFinished(new RunRecord("bbbbbbbb", clock.instant(), clock.instant(), "timer", 3, 1, 0, 2, 10));
             HealthCheck.Result up = check.call();
             assertThat(up.getState()).isEqualTo(HealthCheck.State.UP);
             assertThat(up.getDetails()).containsEntry("last_run_id", "bbbbbbbb")

@@ -134,12 +134,13 @@ class ObservabilityTest {
 
     @Test
     void runHistoryKeepsTheNewestRuns() throws Exception {
-        for (int i = 0; i < RunHistory.KEEP + 20; i++) {
+        // the README promises the newest 200
+        for (int i = 0; i < 220; i++) {
             service.update("INSERT INTO bqmc_run_history VALUES (?, TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (?) MINUTE,"
                     + " TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (?) MINUTE, 'timer', 0, 0, 0, 0, 1)", "old" + i, i, i);
         }
         service.runAll();
-        assertThat(service.query("SELECT run_id FROM bqmc_run_history")).hasSize(RunHistory.KEEP);
+        assertThat(service.query("SELECT run_id FROM bqmc_run_history")).hasSize(200);
         assertThat(service.query("SELECT run_id FROM bqmc_run_history WHERE run_id IN ('old0', 'old20')")).isEmpty();
     }
 
@@ -159,7 +160,7 @@ class ObservabilityTest {
         JsonNode status = paths.get("/api/v2/metadata-cache/status").get("get");
         assertThat(fieldNames(status.get("responses"))).contains("200", "401");
         JsonNode schemas = doc.json().get("components").get("schemas");
-        assertThat(fieldNames(schemas.get("RunSummary").get("properties")))
+        assertThat(fieldNames(schemas.get("RunRecord").get("properties")))
                 .contains("run_id", "started_at", "total", "succeeded", "no_data", "failed", "duration_ms");
         assertThat(fieldNames(schemas.get("TableRefreshResult").get("properties")))
                 .contains("table_id", "status", "rows", "size_bytes", "entity_type", "error", "fetch_ms", "total_ms");

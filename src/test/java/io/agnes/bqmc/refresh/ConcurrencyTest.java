@@ -6,6 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
 import org.junit.jupiter.api.AfterEach;
@@ -42,7 +43,7 @@ class ConcurrencyTest {
             for (int i = 0; i < TABLES; i++) {
                 service.registerRemote("t" + i, "ds", "t" + i);
             }
-            RunSummary summary = service.runAll();
+            RunRecord summary = service.runAll();
             assertThat(summary.succeeded()).isEqualTo(TABLES);
             // ideal: TABLES / concurrency rounds of DELAY_MS each
             assertThat(summary.durationMs()).isGreaterThanOrEqualTo((long) TABLES / concurrency * DELAY_MS);

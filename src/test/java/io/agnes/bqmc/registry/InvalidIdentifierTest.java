@@ -6,7 +6,7 @@ import java.nio.file.Path;
 import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.refresh.TableRefreshResult;
 import io.agnes.bqmc.refresh.TableStatus;
 import io.agnes.bqmc.support.TestService;
@@ -56,7 +56,7 @@ class InvalidIdentifierTest {
     @Test
     void everyInvalidTargetIsAnErrorAndBigQuerySeesNothing() throws Exception {
         bigQuery.resetRequests();
-        RunSummary summary = service.runAll();
+        RunRecord summary = service.runAll();
         assertThat(summary.total()).isEqualTo(INVALID.size());
         assertThat(summary.failed()).isEqualTo(INVALID.size());
         for (String id : INVALID.keySet()) {

@@ -7,13 +7,14 @@ import java.nio.file.Path;
 import java.nio.file.attribute.FileTime;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.time.Duration;
 import java.util.function.BooleanSupplier;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.agnes.bqmc.support.LogCapture;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
+import org.awaitility.Awaitility;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -74,12 +75,9 @@ class RegistryFileTest {
         }
     }
 
-    static void await(BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
-        while (!condition.getAsBoolean() && System.nanoTime() < deadline) {
-            Thread.sleep(50);
-        }
-        assertThat(condition.getAsBoolean()).as("condition within 15 s").isTrue();
+    /** Until the watcher picked the file up: fails after 15 s. */
+    static void await(BooleanSupplier condition) {
+        Awaitility.await().atMost(Duration.ofSeconds(15)).until(condition::getAsBoolean);
     }
 
     @Test

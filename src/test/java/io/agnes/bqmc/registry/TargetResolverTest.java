@@ -2,6 +2,7 @@ package io.agnes.bqmc.registry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.agnes.bqmc.bigquery.BigQueryTarget;
 import org.junit.jupiter.api.Test;
 
 class TargetResolverTest {
@@ -9,7 +10,7 @@ class TargetResolverTest {
     final TargetResolver resolver = new TargetResolver("data-project");
 
     static RegistryRow row(String id, String bucket, String sourceTable, String fqn) {
-        return new RegistryRow(id, id, "bigquery", bucket, sourceTable, "remote", fqn);
+        return new RegistryRow(id, id, "bigquery", bucket, sourceTable, fqn, true);
     }
 
     @Test
@@ -34,14 +35,16 @@ class TargetResolverTest {
 
     @Test
     void identifierRulesHoldOverTheWholeString() {
-        assertThat(TargetResolver.isIdentifier("t".repeat(128))).isTrue();
-        assertThat(TargetResolver.isIdentifier("t".repeat(129))).isFalse();
-        assertThat(TargetResolver.isIdentifier("a.b-c_d")).isTrue();
-        assertThat(TargetResolver.isIdentifier("-leading")).isFalse();
-        assertThat(TargetResolver.isIdentifier("t\n")).isFalse();
-        assertThat(TargetResolver.isIdentifier("\nt")).isFalse();
-        assertThat(TargetResolver.isIdentifier("")).isFalse();
-        assertThat(TargetResolver.isIdentifier("täble")).isFalse();
+        assertThat(resolver.resolve(row("x", "sales", "t".repeat(128), null))).isInstanceOf(TargetResolver.Resolved.class);
+        for (String bad : new String[] {"t".repeat(129), "-leading", "t\n", "\nt", "täble", "two words"}) {
+            assertThat(resolver.resolve(row("x", "sales", bad, null))).as(bad)
+                    .isEqualTo(new TargetResolver.Invalid("invalid bucket/source_table identifier"));
+            assertThat(resolver.resolve(row("x", bad, "t", null))).as(bad)
+                    .isEqualTo(new TargetResolver.Invalid("invalid bucket/source_table identifier"));
+        }
+        assertThat(resolver.resolve(row("x", "a.b-c_d", "t", null))).isInstanceOf(TargetResolver.Resolved.class);
+        assertThat(resolver.resolve(row("x", "", "t", null)))
+                .isEqualTo(new TargetResolver.Invalid("invalid bucket/source_table identifier"));
     }
 
     @Test
@@ -52,6 +55,6 @@ class TargetResolverTest {
         assertThat(unconfigured.resolve(row("x", null, null, "p-roject.sales.orders")))
                 .isInstanceOf(TargetResolver.Resolved.class);
         assertThat(unconfigured.resolve(row("x", "bad bucket", "orders", null)))
-                .isEqualTo(new TargetResolver.Invalid(TargetResolver.INVALID_IDENTIFIER));
+                .isEqualTo(new TargetResolver.Invalid("invalid bucket/source_table identifier"));
     }
 }

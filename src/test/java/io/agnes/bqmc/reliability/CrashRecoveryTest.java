@@ -1,6 +1,7 @@
 package io.agnes.bqmc.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -13,7 +14,7 @@ import java.util.concurrent.CompletableFuture;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
-import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.ApiClient;
 import io.agnes.bqmc.support.ChildService;
 import io.agnes.bqmc.support.TestService;
@@ -49,10 +50,7 @@ class CrashRecoveryTest {
                 ApiClient api = new ApiClient(port);
                 CompletableFuture.runAsync(() -> api.post("/api/admin/run-bq-metadata-refresh", admin));
                 // past the first pair of lookups: some rows written, others in flight
-                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-                while (bigQuery.getAllServeEvents().size() < 3 && System.nanoTime() < deadline) {
-                    Thread.sleep(20);
-                }
+                await().atMost(Duration.ofSeconds(20)).until(() -> bigQuery.getAllServeEvents().size() >= 3);
                 child.signal("KILL");
                 assertThat(child.awaitExit(Duration.ofSeconds(10))).isEqualTo(137);
             }
@@ -65,7 +63,7 @@ class CrashRecoveryTest {
                 // each row is either the seeded last good numbers or a complete newer refresh: never a half
                 assertThat(rows).allSatisfy(r -> assertThat(List.of(r.get("rows"), r.get("size_bytes")))
                         .isIn(List.of(100L, 1000L), List.of(7L, 70L)));
-                RunSummary next = again.runAll();
+                RunRecord next = again.runAll();
                 assertThat(next.succeeded()).isEqualTo(TABLES);
                 assertThat(again.query("SELECT table_id FROM bq_metadata_cache WHERE \"rows\" = 8")).hasSize(TABLES);
             }

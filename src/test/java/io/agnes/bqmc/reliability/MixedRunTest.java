@@ -17,7 +17,7 @@ import java.util.Set;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.http.Fault;
-import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.BigQueryJson;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
@@ -80,14 +80,17 @@ class MixedRunTest {
                 ps.executeBatch();
             }
 
-            RunSummary summary = service.runAll();
+            RunRecord summary = service.runAll();
             System.out.printf("mixed run: total=%d ok=%d no_data=%d failed=%d duration_ms=%d%n", summary.total(),
                     summary.succeeded(), summary.noData(), summary.failed(), summary.durationMs());
 
             assertThat(summary.total()).isEqualTo(TABLES);
-            assertThat(summary.succeeded() + summary.noData() + summary.failed()).isEqualTo(summary.total());
+            int notFound = service.query("SELECT id FROM table_registry WHERE id LIKE 'f404_%'").size();
             assertThat(summary.succeeded()).isEqualTo(TABLES - faulty);
-            assertThat(summary.noData()).isEqualTo(service.query("SELECT id FROM table_registry WHERE id LIKE 'f404_%'").size());
+            assertThat(summary.noData()).isEqualTo(notFound);
+            assertThat(summary.failed()).isEqualTo(faulty - notFound);
+            assertThat(service.query("SELECT table_id FROM bq_metadata_cache WHERE error_msg IS NOT NULL"))
+                    .hasSize(faulty);
             Set<String> cached = new HashSet<>();
             service.query("SELECT table_id FROM bq_metadata_cache").forEach(r -> cached.add((String) r.get("table_id")));
             assertThat(cached).as("no row outside the remote registry rows").isEqualTo(remote);

@@ -9,7 +9,7 @@ import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.zaxxer.hikari.HikariDataSource;
-import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
 import org.junit.jupiter.api.Test;
@@ -51,7 +51,7 @@ class SoakTest {
             Resources start = measure(pool);
             long started = System.nanoTime();
             for (int i = 0; i < RUNS; i++) {
-                RunSummary summary = service.runAll();
+                RunRecord summary = service.runAll();
                 assertThat(summary.succeeded()).isEqualTo(TABLES);
             }
             long ms = (System.nanoTime() - started) / 1_000_000;

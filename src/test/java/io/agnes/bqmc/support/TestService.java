@@ -15,12 +15,14 @@ import java.util.Map;
 
 import javax.sql.DataSource;
 
+import io.agnes.bqmc.ServiceMain;
 import io.agnes.bqmc.cache.CacheSchema;
-import io.agnes.bqmc.config.ServiceMain;
-import io.agnes.bqmc.refresh.RunSummary;
+import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.refresh.TableRefreshResult;
+import io.agnes.bqmc.registry.RegistryTable;
 import org.apache.camel.CamelContext;
 import org.apache.camel.ProducerTemplate;
+import org.apache.camel.builder.AdviceWith;
 import org.apache.camel.main.Main;
 
 /**
@@ -72,8 +74,27 @@ public final class TestService implements AutoCloseable {
         return context().getRegistry().lookupByNameAndType("dataSource", DataSource.class);
     }
 
-    public RunSummary runAll() {
-        return template.requestBody("direct:refresh-all", null, RunSummary.class);
+    public RunRecord runAll() {
+        return template.requestBody("direct:refresh-all", null, RunRecord.class);
+    }
+
+    /** The endpoint that stands in for the timer after {@link #replaceTimer()}: send to it to tick. */
+    public static final String TICK = "direct:timer-tick";
+
+    /** The timer route's id (its YAML). */
+    public static final String TIMER_ROUTE = "bq-metadata-refresh-timer";
+
+    /**
+     * Replaces the timer of the scheduler route with {@link #TICK}, so a test ticks when it
+     * chooses instead of waiting on the wall clock.
+     */
+    public void replaceTimer() throws Exception {
+        AdviceWith.adviceWith(context(), TIMER_ROUTE, route -> route.replaceFromWith(TICK));
+    }
+
+    /** One timer tick, as the scheduler route makes it; returns once the route is done with it. */
+    public void tick() {
+        template.sendBody(TICK, null);
     }
 
     public TableRefreshResult refreshOne(String tableId) {
@@ -141,8 +162,8 @@ public final class TestService implements AutoCloseable {
      */
     public static void seedRemoteTables(Path db, int tables) throws SQLException {
         try (Connection c = openDuckDb(db); java.sql.Statement s = c.createStatement()) {
-            s.execute(CacheSchema.CREATE_REGISTRY);
-            s.execute(CacheSchema.CREATE_CACHE);
+            s.execute(RegistryTable.CREATE);
+            s.execute(CacheSchema.CREATE);
             s.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
                     + " SELECT 't' || i, 't' || i, 'bigquery', 'ds', 't' || i, 'remote' FROM range(" + tables + ") r(i)");
         }

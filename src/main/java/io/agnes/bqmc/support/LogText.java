@@ -1,4 +1,4 @@
-package io.agnes.bqmc.refresh;
+package io.agnes.bqmc.support;
 
 /** Registry ids and error texts come from outside: keep them to one log line. */
 public final class LogText {

@@ -1,4 +1,4 @@
-package io.agnes.bqmc.cache;
+package io.agnes.bqmc.db;
 
 import java.sql.Connection;
 import java.sql.SQLException;

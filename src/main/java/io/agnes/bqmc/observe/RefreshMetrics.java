@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 
+import io.agnes.bqmc.history.RunHistory;
+import io.agnes.bqmc.history.RunRecord;
+import io.agnes.bqmc.refresh.RefreshEvents;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.agnes.bqmc.refresh.TableStatus;
 import io.micrometer.core.instrument.Counter;
@@ -15,28 +18,28 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * What the refresh pipeline reports about itself: Prometheus meters on the management port,
+ * What the refresh pipeline reports about itself, as Prometheus meters on the management port,
  * and the last run and last success that the readiness check judges. Seeded from
  * {@link RunHistory} at start, so a restart does not forget when the cache was last refreshed.
  */
-public class RefreshMonitor {
+public class RefreshMetrics implements RefreshEvents {
 
     private final Clock clock;
     private final MeterRegistry registry;
     private final Counter retries;
     private final Timer runDuration;
-    private final AtomicReference<RunHistory.Run> lastRun = new AtomicReference<>();
+    private final AtomicReference<RunRecord> lastRun = new AtomicReference<>();
     private final AtomicReference<Instant> lastSuccess = new AtomicReference<>();
 
-    public RefreshMonitor(MeterRegistry registry, SingleFlightRoutePolicy singleFlight, RunHistory history, Clock clock)
+    public RefreshMetrics(MeterRegistry registry, SingleFlightRoutePolicy singleFlight, RunHistory history, Clock clock)
             throws java.sql.SQLException {
         this.clock = clock;
         this.registry = registry;
-        List<RunHistory.Run> newest = history.newest(1);
+        List<RunRecord> newest = history.newest(1);
         if (!newest.isEmpty()) {
             lastRun.set(newest.get(0));
         }
-        history.lastSuccess().ifPresent(lastSuccess::set);
+        history.lastSuccess().ifPresent(run -> lastSuccess.set(run.finishedAt()));
 
         retries = Counter.builder("bqmc.bigquery.retries")
                 .description("BigQuery requests that were retries of a failed attempt").register(registry);
@@ -48,7 +51,7 @@ public class RefreshMonitor {
         }
         Gauge.builder("bqmc.run.in.flight", singleFlight, p -> p.current().isPresent() ? 1 : 0)
                 .description("1 while a refresh run is in flight, else 0").register(registry);
-        Gauge.builder("bqmc.last.successful.run.age", this, RefreshMonitor::lastSuccessAgeSeconds)
+        Gauge.builder("bqmc.last.successful.run.age", this, RefreshMetrics::lastSuccessAgeSeconds)
                 .description("Seconds since the last successful run finished (NaN before the first)")
                 .baseUnit("seconds").register(registry);
     }
@@ -63,7 +66,7 @@ public class RefreshMonitor {
                 .register(registry);
     }
 
-    /** One BigQuery request, whatever its answer. */
+    @Override
     public void bigQueryRequest(long nanos, String outcome, boolean retry) {
         Timer.builder("bqmc.bigquery.request.duration").tag("outcome", outcome)
                 .description("Latency of BigQuery tables.get requests")
@@ -75,11 +78,13 @@ public class RefreshMonitor {
         }
     }
 
+    @Override
     public void tableFinished(TableStatus status) {
         tables(status == null ? TableStatus.ERROR : status).increment();
     }
 
-    public void runFinished(RunHistory.Run run) {
+    @Override
+    public void runFinished(RunRecord run) {
         runs(run.trigger()).increment();
         runDuration.record(run.durationMs(), TimeUnit.MILLISECONDS);
         lastRun.set(run);
@@ -88,7 +93,7 @@ public class RefreshMonitor {
         }
     }
 
-    public RunHistory.Run lastRun() {
+    public RunRecord lastRun() {
         return lastRun.get();
     }
 

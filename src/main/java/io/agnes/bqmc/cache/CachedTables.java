@@ -1,0 +1,147 @@
+package io.agnes.bqmc.cache;
+
+import java.io.IOException;
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Duration;
+import java.time.Instant;
+
+import javax.sql.DataSource;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import io.agnes.bqmc.registry.RegistryTable;
+import io.agnes.bqmc.support.Times;
+
+/**
+ * Reads every remote BigQuery registry row with its cached metadata and freshness, in
+ * {@code table_id} order, as {@link CachedTable}s; and a cheap fingerprint of the same, so a
+ * reader can tell whether what it rendered last is still exact.
+ */
+public class CachedTables {
+
+    /**
+     * Timestamps are formatted and freshness is judged in the query, vectorized: done per row in
+     * Java they were half the cost of an answer (docs/BENCHMARKS.md, B4). Parameters: now (naive
+     * UTC) and the threshold in seconds. Freshness per contract section 7: fresh while the last
+     * successful refresh is at most the threshold old; without one, error if an error was
+     * recorded, else never_fetched.
+     */
+    private static final String ROWS = """
+            SELECT r.id,
+                   strftime(c.refreshed_at, '%Y-%m-%dT%H:%M:%S.%f+00:00'),
+                   c."rows", c.size_bytes, c.partition_by,
+                   CAST(c.clustered_by AS VARCHAR), c.entity_type, CAST(c.known_columns AS VARCHAR),
+                   strftime(c.error_at, '%Y-%m-%dT%H:%M:%S.%f+00:00'), c.error_msg,
+                   CASE
+                       WHEN c.refreshed_at IS NULL AND c.error_at IS NULL THEN 'never_fetched'
+                       WHEN c.refreshed_at IS NULL THEN 'error'
+                       WHEN c.refreshed_at >= CAST(? AS TIMESTAMP) - to_seconds(CAST(? AS BIGINT)) THEN 'fresh'
+                       ELSE 'stale'
+                   END
+            FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
+            WHERE\s""" + RegistryTable.IS_REMOTE_BIGQUERY + " ORDER BY r.id";
+
+    /**
+     * The count and a hash of every column the rows show, and the moment the next fresh table
+     * turns stale: one vectorized scan. Parameters as for {@link #ROWS}.
+     */
+    private static final String FINGERPRINT = """
+            SELECT count(*),
+                   bit_xor(hash(r.id, c.refreshed_at, c."rows", c.size_bytes, c.partition_by,
+                       CAST(c.clustered_by AS VARCHAR), c.entity_type, CAST(c.known_columns AS VARCHAR),
+                       c.error_at, c.error_msg)),
+                   CAST(min(c.refreshed_at) FILTER (
+                       WHERE c.refreshed_at >= CAST(? AS TIMESTAMP) - to_seconds(CAST(? AS BIGINT))) AS VARCHAR)
+            FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
+            WHERE\s""" + RegistryTable.IS_REMOTE_BIGQUERY;
+
+    private static final JsonFactory JSON = new JsonFactory();
+
+    /**
+     * What the rows looked like at one moment.
+     *
+     * @param validUntil when the next table turns stale by time alone ({@link Instant#MAX} if none will)
+     */
+    public record Fingerprint(String value, Instant validUntil) {
+    }
+
+    /** Takes each row as it is read. */
+    @FunctionalInterface
+    public interface RowConsumer {
+        void accept(CachedTable table) throws IOException;
+    }
+
+    private final DataSource dataSource;
+    private final Duration threshold;
+
+    /** @param threshold how old a successful refresh may be and still count as fresh */
+    public CachedTables(DataSource dataSource, Duration threshold) {
+        this.dataSource = dataSource;
+        this.threshold = threshold;
+    }
+
+    public Fingerprint fingerprint(Instant now) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, FINGERPRINT, now);
+             ResultSet rs = ps.executeQuery()) {
+            rs.next();
+            Instant nextToTurnStale = Times.parseNaive(rs.getString(3));
+            return new Fingerprint(rs.getLong(1) + ":" + rs.getString(2),
+                    nextToTurnStale == null ? Instant.MAX : nextToTurnStale.plus(threshold));
+        }
+    }
+
+    /** Streams every row, in {@code table_id} order, as the database hands them over. */
+    public void forEach(Instant now, RowConsumer consumer) throws SQLException, IOException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, ROWS, now);
+             ResultSet rs = ps.executeQuery()) {
+            while (rs.next()) {
+                consumer.accept(new CachedTable(rs.getString(1), rs.getString(2), nullableLong(rs, 3),
+                        nullableLong(rs, 4), rs.getString(5), jsonList(rs.getString(6)), rs.getString(7),
+                        jsonList(rs.getString(8)), rs.getString(9), rs.getString(10),
+                        Freshness.fromWire(rs.getString(11))));
+            }
+        }
+    }
+
+    private PreparedStatement prepare(Connection c, String sql, Instant now) throws SQLException {
+        PreparedStatement ps = c.prepareStatement(sql);
+        ps.setString(1, Times.naive(now));
+        ps.setLong(2, threshold.toSeconds());
+        return ps;
+    }
+
+    private static Long nullableLong(ResultSet rs, int column) throws SQLException {
+        long value = rs.getLong(column);
+        return rs.wasNull() ? null : value;
+    }
+
+    /**
+     * A stored JSON list as JSON text: NULL is {@code []}, an array is kept as it is (the column's
+     * JSON type guarantees it is valid), and anything else (written by another tool) is re-read
+     * and kept to its strings.
+     */
+    static String jsonList(String stored) throws IOException {
+        if (stored == null) {
+            return "[]";
+        }
+        if (stored.startsWith("[")) {
+            return stored;
+        }
+        java.io.StringWriter out = new java.io.StringWriter();
+        try (JsonGenerator json = JSON.createGenerator(out); JsonParser parser = JSON.createParser(stored)) {
+            json.writeStartArray();
+            for (JsonToken t = parser.nextToken(); t != null; t = parser.nextToken()) {
+                if (t == JsonToken.VALUE_STRING) {
+                    json.writeString(parser.getText());
+                }
+            }
+            json.writeEndArray();
+        }
+        return out.toString();
+    }
+}

@@ -1,0 +1,22 @@
+package io.agnes.bqmc.refresh;
+
+import io.agnes.bqmc.history.RunRecord;
+
+/**
+ * What the refresh pipeline tells whoever watches it (the metrics): implemented above this
+ * package and handed in, so the pipeline never depends on how it is observed.
+ */
+public interface RefreshEvents {
+
+    /**
+     * One BigQuery request, whatever its answer.
+     *
+     * @param outcome {@code ok}, {@code not_found}, {@code retryable_error} or {@code error}
+     * @param retry   whether it repeated a failed attempt
+     */
+    void bigQueryRequest(long nanos, String outcome, boolean retry);
+
+    void tableFinished(TableStatus status);
+
+    void runFinished(RunRecord run);
+}

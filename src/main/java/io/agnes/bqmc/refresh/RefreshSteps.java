@@ -1,0 +1,188 @@
+package io.agnes.bqmc.refresh;
+
+import java.sql.SQLException;
+import java.util.List;
+import java.util.Map;
+
+import io.agnes.bqmc.bigquery.FailureClassifier;
+import io.agnes.bqmc.bigquery.LookupResult;
+import io.agnes.bqmc.bigquery.RetryableBigQueryException;
+import io.agnes.bqmc.bigquery.TableLookup;
+import io.agnes.bqmc.history.RunHistory;
+import io.agnes.bqmc.history.RunRecord;
+import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
+import io.agnes.bqmc.registry.RegistryRow;
+import io.agnes.bqmc.registry.RegistryTable;
+import io.agnes.bqmc.registry.TargetResolver;
+import io.agnes.bqmc.registry.UnknownTableException;
+import io.agnes.bqmc.support.LogText;
+import io.agnes.bqmc.support.Times;
+import org.apache.camel.Exchange;
+import org.apache.camel.RuntimeCamelException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The steps of a refresh, which {@link RefreshRoutes} calls in order: what to take on, how to
+ * resolve and look up one table, what to record when a step fails, and how a table and a run
+ * finish. Each step is a processor method ({@code void step(Exchange)}): the per-table steps
+ * run tens of thousands of times a run, where bean-parameter binding would cost more than the
+ * step itself. The body of a table's exchange is its {@link TableRefresh}.
+ */
+public class RefreshSteps {
+
+    private static final Logger LOG = LoggerFactory.getLogger("io.agnes.bqmc.refresh");
+
+    private final TargetResolver resolver;
+    private final TableLookup lookup;
+    private final RunHistory history;
+    private final PendingTables pending;
+    private final RefreshEvents events;
+
+    public RefreshSteps(TargetResolver resolver, TableLookup lookup, RunHistory history, PendingTables pending,
+                        RefreshEvents events) {
+        this.resolver = resolver;
+        this.lookup = lookup;
+        this.history = history;
+        this.pending = pending;
+        this.events = events;
+    }
+
+    /** A run's registry rows become its tables; each is pending until written, so a stop can record the rest. */
+    public void takeOn(Exchange exchange) {
+        List<RegistryRow> rows = rows(exchange);
+        pending.add(rows.stream().map(RegistryRow::id).toList());
+        exchange.getMessage().setBody(rows);
+    }
+
+    /** One row of the run's split. */
+    public void beginTable(Exchange exchange) {
+        RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
+        exchange.getMessage().setBody(new TableRefresh(exchange.getMessage().getBody(RegistryRow.class), run.runId()));
+    }
+
+    /** The single-table refresh: the row must exist and be a remote BigQuery table. */
+    public void beginSingle(Exchange exchange) {
+        List<RegistryRow> rows = rows(exchange);
+        if (rows.isEmpty()) {
+            throw new UnknownTableException(exchange.getMessage().getHeader(RegistryTable.ID_PARAMETER, String.class));
+        }
+        RegistryRow row = rows.get(0);
+        if (!row.remoteBigQuery()) {
+            throw new NotRemoteBigQueryTableException();
+        }
+        pending.add(row.id());
+        exchange.getMessage().setBody(new TableRefresh(row, RunInfo.newId()));
+    }
+
+    public void resolve(Exchange exchange) {
+        TableRefresh refresh = table(exchange);
+        if (exchange.getContext().isStopping()) {
+            // the rest of a run is not worth a BigQuery call the stop would cut short
+            refresh.failed(PendingTables.INTERRUPTED);
+            return;
+        }
+        TargetResolver.Resolution resolution = resolver.resolve(refresh.row());
+        if (resolution instanceof TargetResolver.Resolved r) {
+            refresh.target(r.target());
+        } else if (resolution instanceof TargetResolver.Invalid i) {
+            refresh.failed(i.reason());
+        } else if (resolution instanceof TargetResolver.NotConfigured n) {
+            refresh.noData(n.reason());
+        }
+    }
+
+    /** Whether the table has a target to look up: invalid and unconfigured rows do not reach BigQuery. */
+    public static boolean needsLookup(Exchange exchange) {
+        return table(exchange).target() != null;
+    }
+
+    /** One attempt; a retryable failure is thrown on for the route's redelivery. */
+    public void lookup(Exchange exchange) {
+        TableRefresh refresh = table(exchange);
+        boolean retry = refresh.attempts() > 0;
+        long started = System.nanoTime();
+        LookupResult result;
+        try {
+            result = lookup.lookup(refresh.target());
+        } catch (RuntimeException e) {
+            refresh.attempted(started);
+            events.bigQueryRequest(System.nanoTime() - started,
+                    e instanceof RetryableBigQueryException ? "retryable_error" : "error", retry);
+            throw e;
+        }
+        if (!(result instanceof LookupResult.NotConfigured)) {
+            refresh.attempted(started);
+            events.bigQueryRequest(System.nanoTime() - started,
+                    result instanceof LookupResult.Found ? "ok" : result instanceof LookupResult.NotFound ? "not_found" : "error",
+                    retry);
+        }
+        refresh.record(result);
+    }
+
+    /** After the last redelivery: the table keeps its last good numbers and records why. */
+    public void lookupExhausted(Exchange exchange) {
+        RetryableBigQueryException e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, RetryableBigQueryException.class);
+        table(exchange).failed(FailureClassifier.describe(e.getCause()));
+    }
+
+    /** Anything unforeseen (an unmappable answer, a client bug) is this table's error, not the run's. */
+    public void lookupBroke(Exchange exchange) {
+        Throwable e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        while (e instanceof RuntimeCamelException && e.getCause() != null) {
+            e = e.getCause(); // Camel's wrappers say nothing about what went wrong
+        }
+        TableRefresh refresh = table(exchange);
+        LOG.warn("unexpected failure looking up table_id={}", LogText.safe(refresh.tableId()), e);
+        refresh.failed(FailureClassifier.describe(e));
+    }
+
+    /** The cache write failed even after its redeliveries: the run goes on, the table reports it. */
+    public void writeFailed(Exchange exchange) {
+        Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+        TableRefresh refresh = table(exchange);
+        String error = FailureClassifier.describe(e);
+        LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
+                LogText.safe(error));
+        refresh.failed("cache write failed: " + error);
+    }
+
+    public void finishTable(Exchange exchange) {
+        TableRefresh refresh = table(exchange);
+        refresh.finished();
+        pending.done(refresh.tableId());
+        events.tableFinished(refresh.status());
+        LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}",
+                refresh.runId(), LogText.safe(refresh.tableId()), refresh.status(),
+                refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs());
+    }
+
+    /** The single-table refresh's answer. */
+    public void answerSingle(Exchange exchange) {
+        exchange.getMessage().setBody(table(exchange).result());
+    }
+
+    /** The run's record: logged, counted, kept in the history, and the answer to whoever started it. */
+    public void finishRun(Exchange exchange) throws SQLException {
+        RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
+        // no remote rows: the split produced nothing to tally
+        RunTally.Counts counts = exchange.getMessage().getBody() instanceof RunTally.Counts c ? c : new RunTally.Counts();
+        RunRecord record = counts.toRecord(run, Times.now());
+        LOG.info("bq metadata refresh: run_id={} total={} ok={} no_data={} failed={} duration_ms={}",
+                record.runId(), record.total(), record.succeeded(), record.noData(), record.failed(),
+                record.durationMs());
+        events.runFinished(record);
+        history.record(record);
+        exchange.getMessage().setBody(record);
+    }
+
+    static TableRefresh table(Exchange exchange) {
+        return exchange.getMessage().getBody(TableRefresh.class);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<RegistryRow> rows(Exchange exchange) {
+        List<Map<String, Object>> columns = exchange.getMessage().getBody(List.class);
+        return columns == null ? List.of() : columns.stream().map(RegistryRow::fromColumns).toList();
+    }
+}

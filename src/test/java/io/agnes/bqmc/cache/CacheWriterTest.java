@@ -1,0 +1,172 @@
+package io.agnes.bqmc.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import com.zaxxer.hikari.HikariDataSource;
+import io.agnes.bqmc.bigquery.TableMetadata;
+import io.agnes.bqmc.support.TestService;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The writer on its own, against a real DuckDB file: what queues up while a transaction runs
+ * goes into the next one, the later entry for a table wins, one bad entry fails only itself,
+ * and a stop commits everything queued before it returns.
+ */
+class CacheWriterTest {
+
+    @TempDir
+    Path dir;
+
+    /** A real pool whose connections a test can hold back, counting the transactions the writer opens. */
+    static final class GatedDataSource extends HikariDataSource {
+        final CountDownLatch open = new CountDownLatch(1);
+        final CountDownLatch firstAsked = new CountDownLatch(1);
+        final AtomicInteger connections = new AtomicInteger();
+
+        @Override
+        public Connection getConnection() throws SQLException {
+            connections.incrementAndGet();
+            firstAsked.countDown();
+            try {
+                open.await(10, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+            return super.getConnection();
+        }
+    }
+
+    GatedDataSource dataSource;
+    CacheWriter writer;
+
+    @BeforeEach
+    void start() throws Exception {
+        dataSource = new GatedDataSource();
+        dataSource.setJdbcUrl("jdbc:duckdb:" + dir.resolve("cache.duckdb"));
+        try (Connection c = TestService.openDuckDb(dir.resolve("cache.duckdb")); Statement s = c.createStatement()) {
+            s.execute(CacheSchema.CREATE);
+        }
+        writer = new CacheWriter(dataSource);
+        writer.start();
+    }
+
+    @AfterEach
+    void stop() {
+        dataSource.open.countDown();
+        writer.stop();
+        dataSource.close();
+    }
+
+    static CacheEntry ok(String id, long rows) {
+        return CacheEntry.success(id, new TableMetadata("BASE TABLE", rows, rows * 10, null, List.of(), List.of("a")));
+    }
+
+    /** Submits one entry and waits until the writer holds it in a transaction that cannot begin yet. */
+    CompletableFuture<Void> holdTheWriter() throws InterruptedException {
+        CompletableFuture<Void> first = writer.submit(ok("first", 1));
+        assertThat(dataSource.firstAsked.await(10, TimeUnit.SECONDS)).isTrue();
+        return first;
+    }
+
+    Map<String, Object> row(String id) throws SQLException {
+        dataSource.open.countDown();
+        List<Map<String, Object>> rows = new ArrayList<>();
+        try (Connection c = dataSource.getConnection(); var ps = c.prepareStatement(
+                "SELECT \"rows\", error_msg FROM bq_metadata_cache WHERE table_id = ?")) {
+            ps.setString(1, id);
+            try (var rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    Map<String, Object> r = new java.util.HashMap<>();
+                    r.put("rows", rs.getObject(1));
+                    r.put("error_msg", rs.getObject(2));
+                    rows.add(r);
+                }
+            }
+        }
+        return rows.isEmpty() ? null : rows.get(0);
+    }
+
+    @Test
+    void whatQueuesUpDuringATransactionGoesIntoTheNextInBatchesOfAtMost500() throws Exception {
+        CompletableFuture<Void> first = holdTheWriter();
+        List<CompletableFuture<Void>> queued = new ArrayList<>();
+        for (int i = 0; i < 999; i++) {
+            queued.add(writer.submit(ok("t" + i, i)));
+        }
+        dataSource.open.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        CompletableFuture.allOf(queued.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+
+        // the held transaction, then 999 rows as 500 + 499
+        assertThat(dataSource.connections.get()).isEqualTo(3);
+        assertThat(row("t998")).containsEntry("rows", 998L);
+        assertThat(row("first")).containsEntry("rows", 1L);
+    }
+
+    @Test
+    void theLaterEntryForATableWinsWithinABatch() throws Exception {
+        CompletableFuture<Void> first = holdTheWriter();
+        List<CompletableFuture<Void>> both = List.of(
+                writer.submit(ok("same", 1)), writer.submit(CacheEntry.failure("same", "boom")),
+                writer.submit(CacheEntry.failure("other", "boom")), writer.submit(ok("other", 2)));
+        dataSource.open.countDown();
+        first.get(10, TimeUnit.SECONDS);
+        CompletableFuture.allOf(both.toArray(CompletableFuture[]::new)).get(10, TimeUnit.SECONDS);
+
+        assertThat(row("same")).containsEntry("error_msg", "boom").containsEntry("rows", null);
+        assertThat(row("other")).containsEntry("error_msg", null).containsEntry("rows", 2L);
+    }
+
+    @Test
+    void oneBadEntryFailsOnlyItself() throws Exception {
+        CompletableFuture<Void> first = holdTheWriter();
+        CompletableFuture<Void> before = writer.submit(ok("before", 1));
+        CompletableFuture<Void> bad = writer.submit(ok(null, 2)); // no key: the database refuses it
+        CompletableFuture<Void> after = writer.submit(CacheEntry.failure("after", "boom"));
+        dataSource.open.countDown();
+        first.get(10, TimeUnit.SECONDS);
+
+        before.get(10, TimeUnit.SECONDS);
+        after.get(10, TimeUnit.SECONDS);
+        assertThat(catchThrowable(() -> bad.get(10, TimeUnit.SECONDS))).isInstanceOf(ExecutionException.class)
+                .hasCauseInstanceOf(SQLException.class);
+        assertThat(row("before")).containsEntry("rows", 1L);
+        assertThat(row("after")).containsEntry("error_msg", "boom");
+    }
+
+    @Test
+    void aStopCommitsEverythingQueuedBeforeItReturnsAndRefusesWhatComesAfter() throws Exception {
+        CompletableFuture<Void> first = holdTheWriter();
+        List<CompletableFuture<Void>> queued = new ArrayList<>();
+        for (int i = 0; i < 50; i++) {
+            queued.add(writer.submit(ok("q" + i, i)));
+        }
+        CompletableFuture<Void> stopped = CompletableFuture.runAsync(writer::stop);
+        dataSource.open.countDown();
+        stopped.get(30, TimeUnit.SECONDS);
+
+        assertThat(first).isCompleted();
+        assertThat(queued).allSatisfy(f -> assertThat(f).isCompleted().isNotCompletedExceptionally());
+        assertThat(row("q49")).containsEntry("rows", 49L);
+        CompletableFuture<Void> late = writer.submit(ok("late", 1));
+        assertThat(late).isCompletedExceptionally();
+        assertThat(row("late")).isNull();
+    }
+}
