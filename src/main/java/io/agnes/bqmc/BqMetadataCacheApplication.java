@@ -4,6 +4,7 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import io.agnes.bqmc.cli.DbCommand;
 import io.agnes.bqmc.cli.StatusCommand;
 import io.agnes.bqmc.cli.TokensCommand;
 import io.agnes.bqmc.demo.DemoEnvironment;
@@ -14,7 +15,7 @@ import picocli.CommandLine.Option;
 
 /** One jar, several commands; without a command it runs the service. */
 @Command(name = "bq-metadata-cache", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        subcommands = {TokensCommand.class, StatusCommand.class},
+        subcommands = {TokensCommand.class, StatusCommand.class, DbCommand.class},
         description = {
             "Keeps the BigQuery metadata cache (bq_metadata_cache) fresh for the analytics platform.",
             "Without a command, runs the service; configuration comes from the environment (see README)."})

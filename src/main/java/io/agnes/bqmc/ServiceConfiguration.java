@@ -21,17 +21,21 @@ import io.agnes.bqmc.cache.CacheWriter;
 import io.agnes.bqmc.cache.CachedTables;
 import io.agnes.bqmc.config.Settings;
 import io.agnes.bqmc.db.Database;
+import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.observe.DatabaseHealthCheck;
 import io.agnes.bqmc.observe.LastRunHealthCheck;
 import io.agnes.bqmc.observe.RefreshMetrics;
 import io.agnes.bqmc.refresh.CacheWriteStep;
+import io.agnes.bqmc.refresh.ClusterRunGate;
+import io.agnes.bqmc.refresh.LocalRunGate;
 import io.agnes.bqmc.refresh.PendingTables;
 import io.agnes.bqmc.refresh.RefreshSteps;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.agnes.bqmc.registry.RegistryFileImporter;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.TargetResolver;
+import io.agnes.bqmc.support.Times;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -53,20 +57,23 @@ public final class ServiceConfiguration {
     private ServiceConfiguration() {
     }
 
-    /** What everything else stands on: the database, the BigQuery client, the single-flight gate, the HTTP side. */
+    /** What everything else stands on: the database, the BigQuery client, the HTTP side. */
     public static class Foundation implements CamelConfiguration {
 
-        /** The system database, with what this service needs created if missing; closed last, after the routes. */
+        /**
+         * The system database, with this service's own tables created if missing; closed last,
+         * after the routes. The platform's tables are checked by {@link Stores#registryTable}.
+         */
         @BindToRegistry(destroyMethod = "close")
         public HikariDataSource dataSource(Settings settings) throws SQLException {
-            HikariDataSource dataSource = Database.open(settings.dbUrl(), settings.refreshConcurrency() + 4);
+            HikariDataSource dataSource = Database.open(settings.database(), settings.refreshConcurrency() + 4);
             try (Connection c = dataSource.getConnection()) {
-                RegistryTable.ensure(c);
-                CacheSchema.ensure(c);
-                RunHistory.ensure(c);
+                Dialect dialect = settings.database().dialect();
+                CacheSchema.ensure(c, dialect);
+                RunHistory.ensure(c, dialect);
             } catch (SQLException e) {
                 dataSource.close();
-                throw new SQLException("cannot prepare database " + settings.dbUrl() + ": " + e.getMessage(), e);
+                throw new SQLException("cannot prepare database " + settings.database() + ": " + e.getMessage(), e);
             }
             return dataSource;
         }
@@ -85,11 +92,6 @@ public final class ServiceConfiguration {
             factory.setTimeoutSeconds(settings.bigQueryTimeoutSeconds());
             factory.setMaxConnections(Math.max(20, settings.refreshConcurrency() + 4));
             return factory;
-        }
-
-        @BindToRegistry
-        public SingleFlightRoutePolicy singleFlightRoutePolicy() {
-            return new SingleFlightRoutePolicy();
         }
 
         @BindToRegistry
@@ -124,22 +126,27 @@ public final class ServiceConfiguration {
         }
     }
 
-    /** What reads and writes the database. */
+    /** What reads and writes the database's tables. */
     public static class Stores implements CamelConfiguration {
 
+        /** The platform's table: checked at start (and created on an empty DuckDB database). */
         @BindToRegistry
-        public RunHistory runHistory(DataSource dataSource) {
-            return new RunHistory(dataSource);
+        public RegistryTable registryTable(DataSource dataSource, Settings settings) throws SQLException {
+            try (Connection c = dataSource.getConnection()) {
+                return RegistryTable.ensure(c, settings.database().dialect());
+            } catch (SQLException e) {
+                throw new SQLException("cannot prepare database " + settings.database() + ": " + e.getMessage(), e);
+            }
         }
 
         @BindToRegistry
-        public CacheWriteStep cacheWriteStep(DataSource dataSource, PendingTables pending) {
-            return new CacheWriteStep(new CacheWriter(dataSource), pending);
+        public RunHistory runHistory(DataSource dataSource, Settings settings) {
+            return new RunHistory(dataSource, settings.database().dialect());
         }
 
         @BindToRegistry
-        public RegistryFileImporter registryFileImporter(DataSource dataSource) {
-            return new RegistryFileImporter(dataSource);
+        public CacheWriteStep cacheWriteStep(DataSource dataSource, PendingTables pending, Settings settings) {
+            return new CacheWriteStep(new CacheWriter(dataSource, settings.database().dialect()), pending);
         }
 
         @BindToRegistry
@@ -148,20 +155,44 @@ public final class ServiceConfiguration {
         }
     }
 
-    /** What watches and reports: the metrics the refresh feeds, and the status answer. */
-    public static class Reporting implements CamelConfiguration {
+    /** What decides who runs, and what reads the stores for the API. */
+    public static class Services implements CamelConfiguration {
+
+        /**
+         * One run at a time: in this JVM on DuckDB (whose file only this process opens), across
+         * every replica on PostgreSQL.
+         */
+        @BindToRegistry
+        public SingleFlightRoutePolicy singleFlightRoutePolicy(RunHistory history, Settings settings) throws SQLException {
+            if (settings.database().dialect() == Dialect.POSTGRESQL) {
+                return new SingleFlightRoutePolicy(new ClusterRunGate(settings.database(), history,
+                        Duration.ofSeconds(settings.refreshIntervalSeconds())));
+            }
+            // only this process opens the file: a run still marked running died with an earlier one
+            history.abandonRunning(Times.now());
+            return new SingleFlightRoutePolicy(new LocalRunGate());
+        }
 
         @BindToRegistry
-        public RefreshMetrics refreshMetrics(MeterRegistry meters, SingleFlightRoutePolicy singleFlight,
-                                             RunHistory history) throws SQLException {
-            return new RefreshMetrics(meters, singleFlight, history, Clock.systemUTC());
+        public RegistryFileImporter registryFileImporter(DataSource dataSource, RegistryTable table) {
+            return new RegistryFileImporter(dataSource, table);
         }
 
         @BindToRegistry
         public StatusReport statusReport(DataSource dataSource, RunHistory history, Settings settings) {
             Duration threshold = Duration.ofSeconds(settings.freshThresholdSeconds());
-            return new StatusReport(new CachedTables(dataSource, threshold), history,
+            return new StatusReport(new CachedTables(dataSource, settings.database().dialect(), threshold), history,
                     settings.refreshIntervalSeconds(), threshold, Clock.systemUTC());
+        }
+    }
+
+    /** What watches the refresh: the metrics it reports to. */
+    public static class Reporting implements CamelConfiguration {
+
+        @BindToRegistry
+        public RefreshMetrics refreshMetrics(MeterRegistry meters, SingleFlightRoutePolicy singleFlight,
+                                             RunHistory history, Settings settings) throws SQLException {
+            return new RefreshMetrics(meters, singleFlight, history, settings.replica(), Clock.systemUTC());
         }
     }
 
@@ -172,7 +203,7 @@ public final class ServiceConfiguration {
         public RefreshSteps refreshSteps(Settings settings, ConfiguredBigQueryConnectionFactory bigQuery,
                                          RunHistory history, PendingTables pending, RefreshMetrics metrics) {
             return new RefreshSteps(new TargetResolver(settings.bigQueryProject()), new TableLookup(bigQuery), history,
-                    pending, metrics);
+                    pending, metrics, settings.replica());
         }
 
         @BindToRegistry

@@ -28,6 +28,7 @@ public final class ServiceMain {
         main.bind("settings", settings);
         main.configure().addConfiguration(new ServiceConfiguration.Foundation());
         main.configure().addConfiguration(new ServiceConfiguration.Stores());
+        main.configure().addConfiguration(new ServiceConfiguration.Services());
         main.configure().addConfiguration(new ServiceConfiguration.Reporting());
         main.configure().addConfiguration(new ServiceConfiguration.Refresh());
         main.configure().addRoutesBuilder(new RefreshRoutes(settings.bigQueryMaxAttempts(),

@@ -9,6 +9,7 @@ import io.agnes.bqmc.auth.AuthenticationFailedException;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.refresh.RefreshAlreadyRunningException;
+import io.agnes.bqmc.refresh.RefreshUnavailableException;
 import io.agnes.bqmc.refresh.RunInfo;
 import io.agnes.bqmc.refresh.TableRefreshResult;
 import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
@@ -146,8 +147,13 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> JsonResponses.error(e, 404, caught(e).getMessage()));
         onException(RefreshAlreadyRunningException.class).handled(true)
                 .process(e -> {
-                    RunInfo run = ((RefreshAlreadyRunningException) caught(e)).inFlight();
-                    JsonResponses.error(e, 409, new AlreadyRunningDetail(run.runId(), run.startedAtText()));
+                    RefreshAlreadyRunningException running = (RefreshAlreadyRunningException) caught(e);
+                    JsonResponses.error(e, 409, new AlreadyRunningDetail(running.runId(), running.startedAtText()));
+                });
+        onException(RefreshUnavailableException.class).handled(true)
+                .process(e -> {
+                    LOG.warn("run refused: {}", caught(e).getMessage());
+                    JsonResponses.error(e, 503, "Database unavailable: the run lock cannot be taken now");
                 });
         // the client learns nothing of the internals; the log has the whole story
         onException(Exception.class).handled(true)

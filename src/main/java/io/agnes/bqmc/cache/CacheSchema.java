@@ -5,10 +5,14 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.List;
 
+import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.db.Tables;
+
 /**
- * {@code bq_metadata_cache}, exactly as contract section 3 defines it: created if missing, and
- * on a database an older version of the cache created, given the columns it lacks. Nothing is
- * ever dropped, renamed or retyped.
+ * {@code bq_metadata_cache}, exactly as contract section 3 defines it. On DuckDB it is ours:
+ * created if missing, and on a database an older version of the cache created, given the
+ * columns it lacks; nothing is ever dropped, renamed or retyped. On PostgreSQL the platform's
+ * migrations own it (jsonb lists, timestamptz times): it must be there, and is never altered.
  */
 public final class CacheSchema {
 
@@ -32,10 +36,17 @@ public final class CacheSchema {
             "entity_type VARCHAR", "known_columns JSON", "refreshed_at TIMESTAMP",
             "error_at TIMESTAMP", "error_msg VARCHAR");
 
+    private static final List<String> NAMES = List.of("table_id", "rows", "size_bytes", "partition_by", "clustered_by",
+            "entity_type", "known_columns", "refreshed_at", "error_at", "error_msg");
+
     private CacheSchema() {
     }
 
-    public static void ensure(Connection c) throws SQLException {
+    public static void ensure(Connection c, Dialect dialect) throws SQLException {
+        if (dialect == Dialect.POSTGRESQL) {
+            Tables.requirePlatformTable(c, "bq_metadata_cache", NAMES);
+            return;
+        }
         try (Statement s = c.createStatement()) {
             s.execute(CREATE);
             for (String column : COLUMNS) {

@@ -4,13 +4,17 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.support.Times;
 import org.apache.camel.support.service.ServiceSupport;
 
@@ -29,25 +33,32 @@ public class CacheWriter extends ServiceSupport {
     /** Rows per transaction at most: bounds the time the lock is held. */
     static final int MAX_BATCH = 500;
 
-    private static final Pending STOP = new Pending(null);
+    private static final Pending STOP = new Pending(null, Fence.NONE);
 
     private final DataSource dataSource;
+    private final Dialect dialect;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
     private Thread writer;
 
-    public CacheWriter(DataSource dataSource) {
+    public CacheWriter(DataSource dataSource, Dialect dialect) {
         this.dataSource = dataSource;
+        this.dialect = dialect;
     }
 
-    private record Pending(CacheEntry entry, CompletableFuture<Void> committed) {
-        Pending(CacheEntry entry) {
-            this(entry, new CompletableFuture<>());
+    private record Pending(CacheEntry entry, Fence fence, CompletableFuture<Void> committed) {
+        Pending(CacheEntry entry, Fence fence) {
+            this(entry, fence, new CompletableFuture<>());
         }
     }
 
-    /** Queues one entry; the future completes once it is committed, or with why not. */
+    /** Queues one entry, written without a fence. */
     public CompletableFuture<Void> submit(CacheEntry entry) {
-        Pending p = new Pending(entry);
+        return submit(entry, Fence.NONE);
+    }
+
+    /** Queues one entry, written only while {@code fence} lets it; the future completes once it is committed, or with why not. */
+    public CompletableFuture<Void> submit(CacheEntry entry, Fence fence) {
+        Pending p = new Pending(entry, fence);
         if (!isRunAllowed()) {
             p.committed().completeExceptionally(new SQLException("the cache writer is stopped"));
             return p.committed();
@@ -62,7 +73,7 @@ public class CacheWriter extends ServiceSupport {
             return;
         }
         try (Connection c = dataSource.getConnection()) {
-            CacheWrites.write(c, entries, Times.now());
+            CacheWrites.write(c, dialect, entries, Times.now(), Fence.NONE);
         }
     }
 
@@ -120,10 +131,19 @@ public class CacheWriter extends ServiceSupport {
         }
     }
 
+    /** One transaction per fence: the entries of one run, those of single refreshes, and so on. */
     private void writeBatch(List<Pending> batch) {
+        Map<Fence, List<Pending>> byFence = new LinkedHashMap<>();
+        batch.forEach(p -> byFence.computeIfAbsent(p.fence(), f -> new ArrayList<>()).add(p));
+        byFence.values().forEach(this::writeFenced);
+    }
+
+    private void writeFenced(List<Pending> batch) {
         try {
             commit(batch);
             batch.forEach(b -> b.committed().complete(null));
+        } catch (Fence.FencedOffException fenced) {
+            batch.forEach(b -> b.committed().completeExceptionally(fenced));
         } catch (SQLException | RuntimeException batchFailed) {
             // isolate the row (or the conflict) that failed the batch: each row alone
             for (Pending one : batch) {
@@ -139,7 +159,7 @@ public class CacheWriter extends ServiceSupport {
 
     private void commit(List<Pending> batch) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            CacheWrites.write(c, batch.stream().map(Pending::entry).toList(), Times.now());
+            CacheWrites.write(c, dialect, batch.stream().map(Pending::entry).toList(), Times.now(), batch.get(0).fence());
         }
     }
 }

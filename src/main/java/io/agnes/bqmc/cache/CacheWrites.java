@@ -14,15 +14,17 @@ import java.util.Map;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agnes.bqmc.bigquery.TableMetadata;
+import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.db.Transaction;
-import io.agnes.bqmc.support.Times;
 
 /**
  * The two writes of contract section 3, as parameterized multi-row statements in one
  * transaction: a success sets every data column and clears the error; a failure inserts a row
  * of NULLs if there is none, else moves only {@code error_at} and {@code error_msg}, so the last
  * good numbers stay. DuckDB runs one multi-row statement about fifteen times faster per row
- * than the same rows one statement each (docs/BENCHMARKS.md).
+ * than the same rows one statement each (docs/BENCHMARKS.md). The same statements serve
+ * PostgreSQL's jsonb and timestamptz columns through the {@link Dialect}'s casts.
  */
 public final class CacheWrites {
 
@@ -33,8 +35,7 @@ public final class CacheWrites {
             INSERT INTO bq_metadata_cache (table_id, "rows", size_bytes, partition_by, clustered_by,
                 entity_type, known_columns, refreshed_at, error_at, error_msg)
             VALUES """;
-    private static final String SUCCESS_ROW =
-            "(?, ?, ?, ?, CAST(? AS JSON), ?, CAST(? AS JSON), CAST(? AS TIMESTAMP), NULL, NULL)";
+    private static final String SUCCESS_ROW = "(?, ?, ?, ?, %1$s, ?, %1$s, %2$s, NULL, NULL)";
     private static final String SUCCESS_ON_CONFLICT = """
 
             ON CONFLICT (table_id) DO UPDATE SET
@@ -44,7 +45,7 @@ public final class CacheWrites {
                 refreshed_at = excluded.refreshed_at, error_at = NULL, error_msg = NULL""";
 
     private static final String FAILURE_INTO = "INSERT INTO bq_metadata_cache (table_id, error_at, error_msg) VALUES ";
-    private static final String FAILURE_ROW = "(?, CAST(? AS TIMESTAMP), ?)";
+    private static final String FAILURE_ROW = "(?, %2$s, ?)";
     private static final String FAILURE_ON_CONFLICT = """
 
             ON CONFLICT (table_id) DO UPDATE SET
@@ -56,11 +57,12 @@ public final class CacheWrites {
     }
 
     /**
-     * Writes the entries in one transaction, all or none. One row per table: when a table comes
-     * twice (a run and a single refresh queued it together), the later entry wins, since one
-     * statement cannot upsert a row twice.
+     * Writes the entries in one transaction, all or none, once the fence let it. One row per
+     * table: when a table comes twice (a run and a single refresh queued it together), the later
+     * entry wins, since one statement cannot upsert a row twice.
      */
-    public static void write(Connection c, Collection<CacheEntry> entries, Instant now) throws SQLException {
+    public static void write(Connection c, Dialect dialect, Collection<CacheEntry> entries, Instant now, Fence fence)
+            throws SQLException {
         Map<String, CacheEntry> latest = new LinkedHashMap<>();
         entries.forEach(e -> latest.put(e.tableId(), e));
         List<CacheEntry> successes = new ArrayList<>();
@@ -68,11 +70,12 @@ public final class CacheWrites {
         for (CacheEntry e : latest.values()) {
             (e.isSuccess() ? successes : failures).add(e);
         }
-        String at = Times.naive(now);
+        String at = dialect.timestampText(now);
         Transaction.run(c, tx -> {
+            fence.check(tx);
             if (!successes.isEmpty()) {
-                try (PreparedStatement ps = tx.prepareStatement(statement(SUCCESS_INTO, SUCCESS_ROW, SUCCESS_ON_CONFLICT,
-                        successes.size()))) {
+                try (PreparedStatement ps = tx.prepareStatement(statement(dialect, SUCCESS_INTO, SUCCESS_ROW,
+                        SUCCESS_ON_CONFLICT, successes.size()))) {
                     int i = 0;
                     for (CacheEntry e : successes) {
                         i = bindSuccess(ps, i, e.tableId(), e.metadata(), at);
@@ -81,8 +84,8 @@ public final class CacheWrites {
                 }
             }
             if (!failures.isEmpty()) {
-                try (PreparedStatement ps = tx.prepareStatement(statement(FAILURE_INTO, FAILURE_ROW, FAILURE_ON_CONFLICT,
-                        failures.size()))) {
+                try (PreparedStatement ps = tx.prepareStatement(statement(dialect, FAILURE_INTO, FAILURE_ROW,
+                        FAILURE_ON_CONFLICT, failures.size()))) {
                     int i = 0;
                     for (CacheEntry e : failures) {
                         ps.setString(++i, e.tableId());
@@ -96,8 +99,9 @@ public final class CacheWrites {
         });
     }
 
-    private static String statement(String into, String row, String onConflict, int rows) {
-        return into + String.join(", ", Collections.nCopies(rows, row)) + onConflict;
+    private static String statement(Dialect dialect, String into, String row, String onConflict, int rows) {
+        String values = String.format(row, dialect.jsonParam(), dialect.timestampParam());
+        return into + String.join(", ", Collections.nCopies(rows, values)) + onConflict;
     }
 
     /** Binds one row's eight parameters after position {@code i}; returns the last position used. */

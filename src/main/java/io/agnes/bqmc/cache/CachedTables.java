@@ -14,8 +14,8 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.registry.RegistryTable;
-import io.agnes.bqmc.support.Times;
 
 /**
  * Reads every remote BigQuery registry row with its cached metadata and freshness, in
@@ -26,39 +26,30 @@ public class CachedTables {
 
     /**
      * Timestamps are formatted and freshness is judged in the query, vectorized: done per row in
-     * Java they were half the cost of an answer (docs/BENCHMARKS.md, B4). Parameters: now (naive
-     * UTC) and the threshold in seconds. Freshness per contract section 7: fresh while the last
-     * successful refresh is at most the threshold old; without one, error if an error was
-     * recorded, else never_fetched.
+     * Java they were half the cost of an answer (docs/BENCHMARKS.md, B4). Parameter: the
+     * moment (epoch microseconds) a successful refresh must be newer than to count as fresh.
+     * Freshness per contract section 7: fresh while the last successful refresh is at most the
+     * threshold old; without one, error if an error was recorded, else never_fetched.
      */
     private static final String ROWS = """
-            SELECT r.id,
-                   strftime(c.refreshed_at, '%Y-%m-%dT%H:%M:%S.%f+00:00'),
-                   c."rows", c.size_bytes, c.partition_by,
-                   CAST(c.clustered_by AS VARCHAR), c.entity_type, CAST(c.known_columns AS VARCHAR),
-                   strftime(c.error_at, '%Y-%m-%dT%H:%M:%S.%f+00:00'), c.error_msg,
+            SELECT r.id, %s, c."rows", c.size_bytes, c.partition_by, %s, c.entity_type, %s, %s, c.error_msg,
                    CASE
                        WHEN c.refreshed_at IS NULL AND c.error_at IS NULL THEN 'never_fetched'
                        WHEN c.refreshed_at IS NULL THEN 'error'
-                       WHEN c.refreshed_at >= CAST(? AS TIMESTAMP) - to_seconds(CAST(? AS BIGINT)) THEN 'fresh'
+                       WHEN %s >= ? THEN 'fresh'
                        ELSE 'stale'
                    END
             FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
-            WHERE\s""" + RegistryTable.IS_REMOTE_BIGQUERY + " ORDER BY r.id";
+            WHERE %s ORDER BY r.id""";
 
     /**
-     * The count and a hash of every column the rows show, and the moment the next fresh table
-     * turns stale: one vectorized scan. Parameters as for {@link #ROWS}.
+     * The count and a hash of every column the rows show, and the moment (epoch microseconds)
+     * the next fresh table turns stale: one vectorized scan. Parameter as for {@link #ROWS}.
      */
     private static final String FINGERPRINT = """
-            SELECT count(*),
-                   bit_xor(hash(r.id, c.refreshed_at, c."rows", c.size_bytes, c.partition_by,
-                       CAST(c.clustered_by AS VARCHAR), c.entity_type, CAST(c.known_columns AS VARCHAR),
-                       c.error_at, c.error_msg)),
-                   CAST(min(c.refreshed_at) FILTER (
-                       WHERE c.refreshed_at >= CAST(? AS TIMESTAMP) - to_seconds(CAST(? AS BIGINT))) AS VARCHAR)
+            SELECT count(*), bit_xor(%s), min(%s) FILTER (WHERE %s >= ?)
             FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
-            WHERE\s""" + RegistryTable.IS_REMOTE_BIGQUERY;
+            WHERE %s""";
 
     private static final JsonFactory JSON = new JsonFactory();
 
@@ -78,26 +69,36 @@ public class CachedTables {
 
     private final DataSource dataSource;
     private final Duration threshold;
+    private final String rows;
+    private final String fingerprint;
 
     /** @param threshold how old a successful refresh may be and still count as fresh */
-    public CachedTables(DataSource dataSource, Duration threshold) {
+    public CachedTables(DataSource dataSource, Dialect dialect, Duration threshold) {
         this.dataSource = dataSource;
         this.threshold = threshold;
+        String refreshed = dialect.epochMicros("c.refreshed_at");
+        this.rows = String.format(ROWS, dialect.isoUtc("c.refreshed_at"), dialect.jsonListText("c.clustered_by"),
+                dialect.jsonListText("c.known_columns"), dialect.isoUtc("c.error_at"), refreshed,
+                RegistryTable.IS_REMOTE_BIGQUERY);
+        this.fingerprint = String.format(FINGERPRINT, dialect.rowHash("r.id, " + refreshed + ", c.\"rows\", c.size_bytes,"
+                        + " c.partition_by, " + dialect.jsonText("c.clustered_by") + ", c.entity_type, "
+                        + dialect.jsonText("c.known_columns") + ", " + dialect.epochMicros("c.error_at") + ", c.error_msg"),
+                refreshed, refreshed, RegistryTable.IS_REMOTE_BIGQUERY);
     }
 
     public Fingerprint fingerprint(Instant now) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, FINGERPRINT, now);
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, fingerprint, now);
              ResultSet rs = ps.executeQuery()) {
             rs.next();
-            Instant nextToTurnStale = Times.parseNaive(rs.getString(3));
+            long nextToTurnStale = rs.getLong(3);
             return new Fingerprint(rs.getLong(1) + ":" + rs.getString(2),
-                    nextToTurnStale == null ? Instant.MAX : nextToTurnStale.plus(threshold));
+                    rs.wasNull() ? Instant.MAX : Dialect.fromEpochMicros(nextToTurnStale).plus(threshold));
         }
     }
 
     /** Streams every row, in {@code table_id} order, as the database hands them over. */
     public void forEach(Instant now, RowConsumer consumer) throws SQLException, IOException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, ROWS, now);
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, rows, now);
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
                 consumer.accept(new CachedTable(rs.getString(1), rs.getString(2), nullableLong(rs, 3),
@@ -110,8 +111,7 @@ public class CachedTables {
 
     private PreparedStatement prepare(Connection c, String sql, Instant now) throws SQLException {
         PreparedStatement ps = c.prepareStatement(sql);
-        ps.setString(1, Times.naive(now));
-        ps.setLong(2, threshold.toSeconds());
+        ps.setLong(1, Dialect.epochMicros(now.minus(threshold)));
         return ps;
     }
 

@@ -5,6 +5,8 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.agnes.bqmc.db.DatabaseUrl;
+
 /**
  * The service's validated configuration: every value here already passed its check, so the
  * rest of the code never re-validates. Built by {@link SettingsLoader}.
@@ -14,6 +16,8 @@ import java.util.Map;
  * @param bigQueryProject    null when unset
  * @param bigQueryApiUrl     null for Google's default endpoint
  * @param credentialsFile    null for application default credentials
+ * @param database           {@code DATABASE_URL} when set, else {@code AGNES_DB_URL}
+ * @param replica            this replica's name in logs, metrics and the run history
  */
 public record Settings(
         long refreshIntervalSeconds,
@@ -22,7 +26,7 @@ public record Settings(
         String schedulerApiToken,
         Path tokensFile,
         Path registryFile,
-        String dbUrl,
+        DatabaseUrl database,
         String bigQueryProject,
         URI bigQueryApiUrl,
         Path credentialsFile,
@@ -30,7 +34,8 @@ public record Settings(
         int bigQueryMaxAttempts,
         long retryInitialDelayMs,
         int port,
-        int managementPort) {
+        int managementPort,
+        String replica) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;

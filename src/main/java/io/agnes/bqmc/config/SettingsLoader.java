@@ -10,6 +10,7 @@ import java.util.Properties;
 import java.util.function.Function;
 
 import io.agnes.bqmc.bigquery.BigQueryTarget;
+import io.agnes.bqmc.db.DatabaseUrl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -57,7 +58,7 @@ public final class SettingsLoader {
                 schedulerToken(),
                 read("AGNES_TOKENS_FILE", "app.auth.tokens-file", SettingsLoader::path),
                 read("AGNES_REGISTRY_FILE", "app.registry.file", SettingsLoader::path),
-                read("AGNES_DB_URL", "app.db.url", SettingsLoader::jdbcUrl),
+                database(),
                 read("BIGQUERY_PROJECT", "app.bigquery.project", SettingsLoader::projectId),
                 read("BIGQUERY_API_URL", "app.bigquery.api-url", SettingsLoader::httpUrl),
                 read("GOOGLE_APPLICATION_CREDENTIALS", "app.bigquery.credentials-file", SettingsLoader::path),
@@ -68,7 +69,54 @@ public final class SettingsLoader {
                 read("BIGQUERY_RETRY_INITIAL_DELAY_MS", "app.bigquery.retry-initial-delay-ms",
                         longInRange(0, Settings.RETRY_MAX_DELAY_MS, "a whole number of milliseconds from 0 to 32000")),
                 read("PORT", "app.server.port", intInRange(1, 65535, "a TCP port from 1 to 65535")),
-                read("MANAGEMENT_PORT", "app.management.port", intInRange(1, 65535, "a TCP port from 1 to 65535")));
+                read("MANAGEMENT_PORT", "app.management.port", intInRange(1, 65535, "a TCP port from 1 to 65535")),
+                replica());
+    }
+
+    /**
+     * {@code DATABASE_URL} (the platform's PostgreSQL) wins over {@code AGNES_DB_URL}. Both may
+     * hold credentials: a rejected value is never echoed, only named. Public for the commands
+     * that need nothing else.
+     */
+    public DatabaseUrl database() {
+        DatabaseUrl fallback = parseDefault("app.db.url", DatabaseUrl::parse);
+        String platform = env.get("DATABASE_URL");
+        if (platform != null && !platform.isBlank()) {
+            try {
+                return DatabaseUrl.parse(platform);
+            } catch (IllegalArgumentException e) {
+                LOG.warn("Ignoring invalid DATABASE_URL (value not shown: it may hold credentials): must be {};"
+                        + " using AGNES_DB_URL or the default", e.getMessage());
+            }
+        }
+        String raw = env.get("AGNES_DB_URL");
+        if (raw == null || raw.isBlank()) {
+            return fallback;
+        }
+        try {
+            return DatabaseUrl.parse(raw);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("Ignoring invalid AGNES_DB_URL (value not shown: it may hold credentials): must be {};"
+                    + " using the default {}", e.getMessage(), fallback);
+            return fallback;
+        }
+    }
+
+    /** {@code REPLICA_ID}, else the host name (a pod's name on Kubernetes). */
+    private String replica() {
+        String configured = env.get("REPLICA_ID");
+        if (configured != null && !configured.isBlank()) {
+            return printable(configured.strip());
+        }
+        String host = env.get("HOSTNAME");
+        if (host != null && !host.isBlank()) {
+            return printable(host.strip());
+        }
+        try {
+            return java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            return "bq-metadata-cache";
+        }
     }
 
     /** {@code AGNES_TOKENS_FILE} alone, for the commands that need nothing else. */
@@ -147,13 +195,6 @@ public final class SettingsLoader {
             throw new IllegalArgumentException("a file path");
         }
         return Path.of(s);
-    }
-
-    private static String jdbcUrl(String s) {
-        if (!s.startsWith("jdbc:") || s.length() <= "jdbc:".length()) {
-            throw new IllegalArgumentException("a JDBC URL such as jdbc:duckdb:data/system.duckdb");
-        }
-        return s;
     }
 
     private static String projectId(String s) {

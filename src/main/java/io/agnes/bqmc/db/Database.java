@@ -3,38 +3,70 @@ package io.agnes.bqmc.db;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.SQLException;
+import java.util.Properties;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
 
 /**
- * Opens the system database as a small connection pool. A database that cannot be opened
- * (missing directory, a file locked by another process) fails here, with the driver's reason.
+ * Opens the system database as a bounded connection pool. A database that cannot be opened
+ * (missing directory, a file locked by another process, a server that refuses) fails here, with
+ * the driver's reason and the URL without its credentials.
  */
 public final class Database {
+
+    /** How long to wait for a server, or for a free connection from the pool. */
+    static final int CONNECT_TIMEOUT_SECONDS = 10;
+
+    /** No statement of ours takes long; one that does is stuck. */
+    static final int STATEMENT_TIMEOUT_SECONDS = 60;
+
+    /**
+     * A transaction left open by a frozen or vanished client holds its row locks; the server
+     * ends it after this long, so the replica that takes over is never blocked for longer.
+     */
+    static final int IDLE_IN_TRANSACTION_SECONDS = 30;
 
     private Database() {
     }
 
     /**
-     * @param poolSize DuckDB is in-process, so connections are cheap, but each refresh thread
-     *                 may write while the API reads beside it
+     * @param poolSize DuckDB is in-process, so connections are cheap; on PostgreSQL each is a
+     *                 server process, so the pool stays small and bounded
      */
-    public static HikariDataSource open(String jdbcUrl, int poolSize) throws SQLException {
-        createParentDirectory(jdbcUrl);
+    public static HikariDataSource open(DatabaseUrl url, int poolSize) throws SQLException {
+        createParentDirectory(url.jdbcUrl());
         HikariConfig config = new HikariConfig();
         config.setPoolName("bqmc-db");
-        config.setJdbcUrl(jdbcUrl);
+        config.setJdbcUrl(url.jdbcUrl());
+        config.setUsername(url.user());
+        config.setPassword(url.password());
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(1);
-        config.setConnectionTimeout(30_000);
+        config.setConnectionTimeout(CONNECT_TIMEOUT_SECONDS * 1000L);
+        if (url.dialect() == Dialect.POSTGRESQL) {
+            config.setDataSourceProperties(postgresProperties(STATEMENT_TIMEOUT_SECONDS));
+        }
         // fail the start with the driver's own reason rather than after a timeout
         config.setInitializationFailTimeout(1);
         try {
             return new HikariDataSource(config);
         } catch (RuntimeException e) {
-            throw new SQLException("cannot open database " + jdbcUrl + ": " + rootMessage(e), e);
+            throw new SQLException("cannot open database " + url + ": " + rootMessage(e), e);
         }
+    }
+
+    /** The PostgreSQL driver's settings for a connection of ours: timeouts, keepalive, and a name in pg_stat_activity. */
+    static Properties postgresProperties(int socketTimeoutSeconds) {
+        Properties p = new Properties();
+        p.setProperty("ApplicationName", "bq-metadata-cache");
+        p.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
+        p.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
+        p.setProperty("socketTimeout", Integer.toString(socketTimeoutSeconds));
+        p.setProperty("tcpKeepAlive", "true");
+        p.setProperty("options", "-c statement_timeout=" + STATEMENT_TIMEOUT_SECONDS * 1000
+                + " -c idle_in_transaction_session_timeout=" + IDLE_IN_TRANSACTION_SECONDS * 1000);
+        return p;
     }
 
     /** DuckDB creates the file but not its directory; {@code data/} should just work. */
@@ -58,7 +90,7 @@ public final class Database {
         }
     }
 
-    private static String rootMessage(Throwable e) {
+    static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();

@@ -5,106 +5,195 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.db.Transaction;
-import io.agnes.bqmc.support.Times;
 
 /**
- * The owner of {@code bqmc_run_history} (ours, hence the prefix): every finished run is recorded
- * here, and the newest are what the status shows under {@code last_runs}, what the health check
- * judges after a restart, and what the metrics are seeded from. The newest {@link #KEEP} are kept.
+ * The owner of {@code bqmc_run_history} (ours, hence the prefix). A run's row is written when
+ * it starts ({@code running}: the row that names the run in flight to every replica) and
+ * completed when it finishes; a run whose replica died is marked {@code abandoned} by whoever
+ * runs next. The finished rows are what the status shows under {@code last_runs}, what the
+ * health check and the metrics judge; the newest {@link #KEEP} are kept.
  */
 public class RunHistory {
 
     public static final int KEEP = 200;
 
-    private static final String CREATE = """
-            CREATE TABLE IF NOT EXISTS bqmc_run_history (
-                run_id VARCHAR PRIMARY KEY,
-                started_at TIMESTAMP NOT NULL,
-                finished_at TIMESTAMP NOT NULL,
-                trigger VARCHAR NOT NULL,
-                total INTEGER NOT NULL,
-                succeeded INTEGER NOT NULL,
-                no_data INTEGER NOT NULL,
-                failed INTEGER NOT NULL,
-                duration_ms BIGINT NOT NULL
-            )""";
+    private static final String RUNNING = "running";
 
-    private static final String INSERT = """
-            INSERT INTO bqmc_run_history
-                (run_id, started_at, finished_at, trigger, total, succeeded, no_data, failed, duration_ms)
-            VALUES (?, CAST(? AS TIMESTAMP), CAST(? AS TIMESTAMP), ?, ?, ?, ?, ?, ?)""";
-
-    private static final String PRUNE = "DELETE FROM bqmc_run_history WHERE run_id NOT IN"
-            + " (SELECT run_id FROM bqmc_run_history ORDER BY started_at DESC LIMIT " + KEEP + ")";
-
-    private static final String NEWEST = """
-            SELECT run_id, CAST(started_at AS VARCHAR), CAST(finished_at AS VARCHAR), trigger, total, succeeded,
-                   no_data, failed, duration_ms
-            FROM bqmc_run_history ORDER BY started_at DESC LIMIT ?""";
+    private static final String COLUMNS = "run_id, %1$s, %2$s, trigger, total, succeeded, no_data, failed, duration_ms,"
+            + " status, replica";
 
     private final DataSource dataSource;
+    private final Dialect dialect;
+    private final String selectColumns;
 
-    public RunHistory(DataSource dataSource) {
+    public RunHistory(DataSource dataSource, Dialect dialect) {
         this.dataSource = dataSource;
+        this.dialect = dialect;
+        this.selectColumns = String.format(COLUMNS, dialect.epochMicros("started_at"), dialect.epochMicros("finished_at"));
     }
 
-    public static void ensure(Connection c) throws SQLException {
+    /** Creates the table, or brings one an older version created up to date. */
+    public static void ensure(Connection c, Dialect dialect) throws SQLException {
+        String ts = dialect.timestampType();
         try (Statement s = c.createStatement()) {
-            s.execute(CREATE);
+            s.execute("CREATE TABLE IF NOT EXISTS bqmc_run_history (\n"
+                    + "    run_id VARCHAR PRIMARY KEY,\n"
+                    + "    started_at " + ts + " NOT NULL,\n"
+                    + "    finished_at " + ts + ",\n"
+                    + "    trigger VARCHAR NOT NULL,\n"
+                    + "    total INTEGER NOT NULL,\n"
+                    + "    succeeded INTEGER NOT NULL,\n"
+                    + "    no_data INTEGER NOT NULL,\n"
+                    + "    failed INTEGER NOT NULL,\n"
+                    + "    duration_ms BIGINT NOT NULL,\n"
+                    + "    status VARCHAR NOT NULL DEFAULT 'finished',\n"
+                    + "    replica VARCHAR\n"
+                    + ")");
+            // older versions recorded a run only once it finished
+            s.execute("ALTER TABLE bqmc_run_history ADD COLUMN IF NOT EXISTS status VARCHAR DEFAULT 'finished'");
+            s.execute("ALTER TABLE bqmc_run_history ADD COLUMN IF NOT EXISTS replica VARCHAR");
+            s.execute("ALTER TABLE bqmc_run_history ALTER COLUMN finished_at DROP NOT NULL");
         }
     }
 
-    /** Records a finished run and forgets the oldest beyond {@link #KEEP}, in one transaction. */
-    public void record(RunRecord run) throws SQLException {
+    /** The row that names a run in flight. */
+    public void started(String runId, Instant startedAt, String trigger, String replica) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "INSERT INTO bqmc_run_history (run_id, started_at, trigger, total, succeeded, no_data, failed,"
+                        + " duration_ms, status, replica) VALUES (?, " + dialect.timestampParam()
+                        + ", ?, 0, 0, 0, 0, 0, '" + RUNNING + "', ?)")) {
+            ps.setString(1, runId);
+            ps.setString(2, dialect.timestampText(startedAt));
+            ps.setString(3, trigger);
+            ps.setString(4, replica);
+            ps.executeUpdate();
+        }
+    }
+
+    /**
+     * Completes a run's row and forgets the oldest beyond {@link #KEEP}, in one transaction.
+     * Returns false when the row was no longer {@code running}: another replica marked the run
+     * abandoned, and it stays so.
+     */
+    public boolean finished(RunRecord run) throws SQLException {
         try (Connection c = dataSource.getConnection()) {
-            Transaction.run(c, tx -> {
-                try (PreparedStatement ps = tx.prepareStatement(INSERT); Statement prune = tx.createStatement()) {
+            return Transaction.run(c, tx -> {
+                int updated;
+                try (PreparedStatement ps = tx.prepareStatement("UPDATE bqmc_run_history SET finished_at = "
+                        + dialect.timestampParam() + ", total = ?, succeeded = ?, no_data = ?, failed = ?,"
+                        + " duration_ms = ?, status = '" + RunRecord.FINISHED + "' WHERE run_id = ? AND status = '"
+                        + RUNNING + "'")) {
                     int i = 0;
-                    ps.setString(++i, run.runId());
-                    ps.setString(++i, Times.naive(run.startedAt()));
-                    ps.setString(++i, Times.naive(run.finishedAt()));
-                    ps.setString(++i, run.trigger());
+                    ps.setString(++i, dialect.timestampText(run.finishedAt()));
                     ps.setInt(++i, run.total());
                     ps.setInt(++i, run.succeeded());
                     ps.setInt(++i, run.noData());
                     ps.setInt(++i, run.failed());
                     ps.setLong(++i, run.durationMs());
-                    ps.executeUpdate();
-                    return prune.executeUpdate(PRUNE);
+                    ps.setString(++i, run.runId());
+                    updated = ps.executeUpdate();
                 }
+                try (Statement prune = tx.createStatement()) {
+                    prune.executeUpdate("DELETE FROM bqmc_run_history WHERE run_id NOT IN (SELECT run_id FROM"
+                            + " bqmc_run_history ORDER BY started_at DESC LIMIT " + KEEP + ")");
+                }
+                return updated == 1;
             });
         }
     }
 
-    /** The newest runs, newest first. */
+    /**
+     * Marks every run still {@code running} as abandoned, as of {@code now}: called by whoever
+     * holds the right to run, so none of them can still be alive. Returns how many.
+     */
+    public int abandonRunning(Instant now) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "UPDATE bqmc_run_history SET status = '" + RunRecord.ABANDONED + "', finished_at = "
+                        + dialect.timestampParam() + ", duration_ms = (? - " + dialect.epochMicros("started_at")
+                        + ") / 1000 WHERE status = '" + RUNNING + "'")) {
+            ps.setString(1, dialect.timestampText(now));
+            ps.setLong(2, Dialect.epochMicros(now));
+            return ps.executeUpdate();
+        }
+    }
+
+    /** The run in flight, as its row names it: id and start. */
+    public record InFlight(String runId, Instant startedAt) {
+    }
+
+    public Optional<InFlight> inFlight() throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT run_id, " + dialect.epochMicros("started_at") + " FROM bqmc_run_history WHERE status = '"
+                        + RUNNING + "' ORDER BY started_at DESC LIMIT 1");
+             ResultSet rs = ps.executeQuery()) {
+            return rs.next() ? Optional.of(new InFlight(rs.getString(1), Dialect.fromEpochMicros(rs.getLong(2))))
+                    : Optional.empty();
+        }
+    }
+
+    /** The newest run that started less than {@code window} ago, judged on the database's clock. */
+    public Optional<InFlight> startedWithin(Duration window) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT run_id, " + dialect.epochMicros("started_at") + ", " + dialect.epochMicros("now()")
+                        + " FROM bqmc_run_history ORDER BY started_at DESC LIMIT 1");
+             ResultSet rs = ps.executeQuery()) {
+            if (rs.next() && rs.getLong(3) - rs.getLong(2) < window.toNanos() / 1000) {
+                return Optional.of(new InFlight(rs.getString(1), Dialect.fromEpochMicros(rs.getLong(2))));
+            }
+            return Optional.empty();
+        }
+    }
+
+    /**
+     * A write may go on only while its run's row is still {@code running}; the row stays
+     * share-locked until the write's transaction ends, so a replica that takes over (and marks
+     * the run abandoned) waits for it, and every later write of the run sees it abandoned.
+     */
+    public Fence fence(String runId) {
+        return c -> {
+            try (PreparedStatement ps = c.prepareStatement("SELECT 1 FROM bqmc_run_history WHERE run_id = ? AND status = '"
+                    + RUNNING + "' FOR SHARE")) {
+                ps.setString(1, runId);
+                try (ResultSet rs = ps.executeQuery()) {
+                    if (!rs.next()) {
+                        throw new Fence.FencedOffException("run " + runId + " is no longer the run in flight");
+                    }
+                }
+            }
+        };
+    }
+
+    /** The newest finished or abandoned runs, newest first. */
     public List<RunRecord> newest(int limit) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(NEWEST)) {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
+                "SELECT " + selectColumns + " FROM bqmc_run_history WHERE status <> '" + RUNNING
+                        + "' ORDER BY started_at DESC LIMIT ?")) {
             ps.setInt(1, limit);
-            return read(ps);
+            try (ResultSet rs = ps.executeQuery()) {
+                List<RunRecord> runs = new ArrayList<>();
+                while (rs.next()) {
+                    runs.add(new RunRecord(rs.getString(1), Dialect.fromEpochMicros(rs.getLong(2)),
+                            Dialect.fromEpochMicros(rs.getLong(3)), rs.getString(4), rs.getInt(5), rs.getInt(6),
+                            rs.getInt(7), rs.getInt(8), rs.getLong(9), rs.getString(10), rs.getString(11)));
+                }
+                return runs;
+            }
         }
     }
 
     /** The newest successful run among those kept, if any. */
     public Optional<RunRecord> lastSuccess() throws SQLException {
         return newest(KEEP).stream().filter(RunRecord::successful).findFirst();
-    }
-
-    private static List<RunRecord> read(PreparedStatement ps) throws SQLException {
-        try (ResultSet rs = ps.executeQuery()) {
-            List<RunRecord> runs = new ArrayList<>();
-            while (rs.next()) {
-                runs.add(new RunRecord(rs.getString(1), Times.parseNaive(rs.getString(2)),
-                        Times.parseNaive(rs.getString(3)), rs.getString(4), rs.getInt(5), rs.getInt(6), rs.getInt(7),
-                        rs.getInt(8), rs.getLong(9)));
-            }
-            return runs;
-        }
     }
 }

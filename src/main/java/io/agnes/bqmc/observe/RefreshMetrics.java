@@ -1,11 +1,12 @@
 package io.agnes.bqmc.observe;
 
+import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
@@ -18,28 +19,33 @@ import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Timer;
 
 /**
- * What the refresh pipeline reports about itself, as Prometheus meters on the management port,
- * and the last run and last success that the readiness check judges. Seeded from
- * {@link RunHistory} at start, so a restart does not forget when the cache was last refreshed.
+ * What the refresh reports about itself, as Prometheus meters on the management port, and the
+ * last run and last success that the health check judges. Those two come from the run history,
+ * which every replica shares, so every replica reports the same however many runs it made
+ * itself; they are read at most every {@link #HISTORY_TTL}, and at once after a run of this
+ * replica.
  */
 public class RefreshMetrics implements RefreshEvents {
 
+    static final Duration HISTORY_TTL = Duration.ofSeconds(5);
+
     private final Clock clock;
     private final MeterRegistry registry;
+    private final RunHistory history;
     private final Counter retries;
     private final Timer runDuration;
-    private final AtomicReference<RunRecord> lastRun = new AtomicReference<>();
-    private final AtomicReference<Instant> lastSuccess = new AtomicReference<>();
+    private volatile Snapshot snapshot;
 
-    public RefreshMetrics(MeterRegistry registry, SingleFlightRoutePolicy singleFlight, RunHistory history, Clock clock)
-            throws java.sql.SQLException {
+    /** The newest run and the newest successful one, as read at {@code readAt}. */
+    private record Snapshot(RunRecord lastRun, Instant lastSuccess, Instant readAt) {
+    }
+
+    public RefreshMetrics(MeterRegistry registry, SingleFlightRoutePolicy singleFlight, RunHistory history,
+                          String replica, Clock clock) throws SQLException {
         this.clock = clock;
         this.registry = registry;
-        List<RunRecord> newest = history.newest(1);
-        if (!newest.isEmpty()) {
-            lastRun.set(newest.get(0));
-        }
-        history.lastSuccess().ifPresent(run -> lastSuccess.set(run.finishedAt()));
+        this.history = history;
+        this.snapshot = read();
 
         retries = Counter.builder("bqmc.bigquery.retries")
                 .description("BigQuery requests that were retries of a failed attempt").register(registry);
@@ -50,10 +56,34 @@ public class RefreshMetrics implements RefreshEvents {
             tables(status);
         }
         Gauge.builder("bqmc.run.in.flight", singleFlight, p -> p.current().isPresent() ? 1 : 0)
-                .description("1 while a refresh run is in flight, else 0").register(registry);
+                .description("1 while this replica runs a refresh, else 0").register(registry);
+        Gauge.builder("bqmc.run.lock.held", singleFlight, p -> p.current().isPresent() ? 1 : 0).tag("replica", replica)
+                .description("1 on the replica that holds the run lock (runs the refresh in flight), else 0")
+                .register(registry);
         Gauge.builder("bqmc.last.successful.run.age", this, RefreshMetrics::lastSuccessAgeSeconds)
                 .description("Seconds since the last successful run finished (NaN before the first)")
                 .baseUnit("seconds").register(registry);
+    }
+
+    private Snapshot read() throws SQLException {
+        List<RunRecord> newest = history.newest(1);
+        Optional<RunRecord> success = history.lastSuccess();
+        return new Snapshot(newest.isEmpty() ? null : newest.get(0), success.map(RunRecord::finishedAt).orElse(null),
+                clock.instant());
+    }
+
+    /** The history as recently read; a database that cannot be read leaves the last reading. */
+    private Snapshot current() {
+        Snapshot s = snapshot;
+        if (Duration.between(s.readAt(), clock.instant()).compareTo(HISTORY_TTL) > 0) {
+            try {
+                s = read();
+                snapshot = s;
+            } catch (SQLException e) {
+                // the database check reports the outage; these figures stay as they were
+            }
+        }
+        return s;
     }
 
     private Counter tables(TableStatus status) {
@@ -87,22 +117,20 @@ public class RefreshMetrics implements RefreshEvents {
     public void runFinished(RunRecord run) {
         runs(run.trigger()).increment();
         runDuration.record(run.durationMs(), TimeUnit.MILLISECONDS);
-        lastRun.set(run);
-        if (run.successful()) {
-            lastSuccess.set(run.finishedAt());
-        }
+        Snapshot s = snapshot;
+        snapshot = new Snapshot(run, run.successful() ? run.finishedAt() : s.lastSuccess(), clock.instant());
     }
 
     public RunRecord lastRun() {
-        return lastRun.get();
+        return current().lastRun();
     }
 
     public Instant lastSuccess() {
-        return lastSuccess.get();
+        return current().lastSuccess();
     }
 
     double lastSuccessAgeSeconds() {
-        Instant at = lastSuccess.get();
+        Instant at = lastSuccess();
         return at == null ? Double.NaN : Duration.between(at, clock.instant()).toMillis() / 1000.0;
     }
 }

@@ -1,16 +1,31 @@
 package io.agnes.bqmc.refresh;
 
-/** A run was asked for while another is in flight; carries the run that holds the slot. */
-public class RefreshAlreadyRunningException extends RuntimeException {
+import java.time.Instant;
 
-    private final transient RunInfo inFlight;
+import io.agnes.bqmc.support.Times;
 
-    public RefreshAlreadyRunningException(RunInfo inFlight) {
-        super("A refresh is already in flight: run_id=" + inFlight.runId() + " started_at=" + inFlight.startedAtText());
-        this.inFlight = inFlight;
+/** A run was asked for while another is in flight, on this replica or another; names that run. */
+public class RefreshAlreadyRunningException extends RefreshRefusedException {
+
+    private final String runId;
+    private final Instant startedAt;
+
+    public RefreshAlreadyRunningException(String runId, Instant startedAt) {
+        super("A refresh is already in flight: run_id=" + runId + " started_at=" + Times.iso(startedAt), null);
+        this.runId = runId;
+        this.startedAt = startedAt;
     }
 
-    public RunInfo inFlight() {
-        return inFlight;
+    public String runId() {
+        return runId;
+    }
+
+    public String startedAtText() {
+        return Times.iso(startedAt);
+    }
+
+    @Override
+    public String reason() {
+        return "run_id=" + runId + " is in flight";
     }
 }

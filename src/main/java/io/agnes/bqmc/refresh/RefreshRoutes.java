@@ -38,6 +38,7 @@ public class RefreshRoutes extends RouteBuilder {
     @Override
     public void configure() {
         RefreshSteps steps = getContext().getRegistry().lookupByNameAndType("refreshSteps", RefreshSteps.class);
+        RegistryTable registry = getContext().getRegistry().lookupByNameAndType("registryTable", RegistryTable.class);
 
         // refresh-all and refresh-one hand every failure back to their caller (timer or API),
         // which decides what it means; an error handler here would mark it exhausted and hide it.
@@ -45,7 +46,8 @@ public class RefreshRoutes extends RouteBuilder {
         from("direct:refresh-all").routeId("refresh-all").shutdownRoute(ShutdownRoute.Defer)
                 .errorHandler(noErrorHandler())
                 .routePolicyRef("singleFlightRoutePolicy")
-                .setBody(constant(RegistryTable.SELECT_REMOTE_BIGQUERY))
+                .process(steps::startRun)
+                .setBody(constant(registry.selectRemoteBigQuery()))
                 .to("jdbc:dataSource?outputType=SelectList")
                 .process(steps::takeOn)
                 .split(body(), new RunTally()).parallelProcessing().executorService("bqRefreshPool")
@@ -56,7 +58,7 @@ public class RefreshRoutes extends RouteBuilder {
 
         from("direct:refresh-one").routeId("refresh-one").shutdownRoute(ShutdownRoute.Defer)
                 .errorHandler(noErrorHandler())
-                .setBody(constant(RegistryTable.SELECT_BY_ID))
+                .setBody(constant(registry.selectById()))
                 .to("jdbc:dataSource?useHeadersAsParameters=true&outputType=SelectList")
                 .process(steps::beginSingle)
                 .to("direct:refresh-table")

@@ -8,6 +8,7 @@ import io.agnes.bqmc.bigquery.FailureClassifier;
 import io.agnes.bqmc.bigquery.LookupResult;
 import io.agnes.bqmc.bigquery.RetryableBigQueryException;
 import io.agnes.bqmc.bigquery.TableLookup;
+import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
@@ -38,14 +39,23 @@ public class RefreshSteps {
     private final RunHistory history;
     private final PendingTables pending;
     private final RefreshEvents events;
+    private final String replica;
 
+    /** @param replica this replica's name, in the run's history row */
     public RefreshSteps(TargetResolver resolver, TableLookup lookup, RunHistory history, PendingTables pending,
-                        RefreshEvents events) {
+                        RefreshEvents events, String replica) {
         this.resolver = resolver;
         this.lookup = lookup;
         this.history = history;
         this.pending = pending;
         this.events = events;
+        this.replica = replica;
+    }
+
+    /** The run's {@code running} row: it names the run in flight to every replica, and fences its writes. */
+    public void startRun(Exchange exchange) throws SQLException {
+        RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
+        history.started(run.runId(), run.startedAt(), run.trigger(), replica);
     }
 
     /** A run's registry rows become its tables; each is pending until written, so a stop can record the rest. */
@@ -58,7 +68,7 @@ public class RefreshSteps {
     /** One row of the run's split. */
     public void beginTable(Exchange exchange) {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
-        exchange.getMessage().setBody(new TableRefresh(exchange.getMessage().getBody(RegistryRow.class), run.runId()));
+        exchange.getMessage().setBody(new TableRefresh(exchange.getMessage().getBody(RegistryRow.class), run));
     }
 
     /** The single-table refresh: the row must exist and be a remote BigQuery table. */
@@ -72,7 +82,8 @@ public class RefreshSteps {
             throw new NotRemoteBigQueryTableException();
         }
         pending.add(row.id());
-        exchange.getMessage().setBody(new TableRefresh(row, RunInfo.newId()));
+        // not a run: no slot, and nothing to lose
+        exchange.getMessage().setBody(new TableRefresh(row, RunInfo.start(RunInfo.newId(), "single", RunLease.LOCAL)));
     }
 
     public void resolve(Exchange exchange) {
@@ -80,6 +91,9 @@ public class RefreshSteps {
         if (exchange.getContext().isStopping()) {
             // the rest of a run is not worth a BigQuery call the stop would cut short
             refresh.failed(PendingTables.INTERRUPTED);
+            return;
+        }
+        if (!refresh.mayGoOn()) {
             return;
         }
         TargetResolver.Resolution resolution = resolver.resolve(refresh.row());
@@ -94,12 +108,16 @@ public class RefreshSteps {
 
     /** Whether the table has a target to look up: invalid and unconfigured rows do not reach BigQuery. */
     public static boolean needsLookup(Exchange exchange) {
-        return table(exchange).target() != null;
+        TableRefresh refresh = table(exchange);
+        return refresh.target() != null && !refresh.fencedOff();
     }
 
     /** One attempt; a retryable failure is thrown on for the route's redelivery. */
     public void lookup(Exchange exchange) {
         TableRefresh refresh = table(exchange);
+        if (!refresh.mayGoOn()) {
+            return;
+        }
         boolean retry = refresh.attempts() > 0;
         long started = System.nanoTime();
         LookupResult result;
@@ -141,6 +159,10 @@ public class RefreshSteps {
     public void writeFailed(Exchange exchange) {
         Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
         TableRefresh refresh = table(exchange);
+        if (e instanceof Fence.FencedOffException) {
+            refresh.fenceOff();
+            return;
+        }
         String error = FailureClassifier.describe(e);
         LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
                 LogText.safe(error));
@@ -153,7 +175,7 @@ public class RefreshSteps {
         pending.done(refresh.tableId());
         events.tableFinished(refresh.status());
         LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}",
-                refresh.runId(), LogText.safe(refresh.tableId()), refresh.status(),
+                refresh.run().runId(), LogText.safe(refresh.tableId()), refresh.status(),
                 refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs());
     }
 
@@ -162,17 +184,24 @@ public class RefreshSteps {
         exchange.getMessage().setBody(table(exchange).result());
     }
 
-    /** The run's record: logged, counted, kept in the history, and the answer to whoever started it. */
+    /**
+     * The run's record: logged, counted, completed in the history, and the answer to whoever
+     * started it. A run that lost its lock records nothing: the replica that took over marked
+     * it abandoned.
+     */
     public void finishRun(Exchange exchange) throws SQLException {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         // no remote rows: the split produced nothing to tally
         RunTally.Counts counts = exchange.getMessage().getBody() instanceof RunTally.Counts c ? c : new RunTally.Counts();
-        RunRecord record = counts.toRecord(run, Times.now());
+        RunRecord record = counts.toRecord(run, Times.now(), replica);
         LOG.info("bq metadata refresh: run_id={} total={} ok={} no_data={} failed={} duration_ms={}",
                 record.runId(), record.total(), record.succeeded(), record.noData(), record.failed(),
                 record.durationMs());
         events.runFinished(record);
-        history.record(record);
+        if (!run.lease().held() || !history.finished(record)) {
+            LOG.warn("bq metadata refresh: run_id={} lost its run lock before it finished: it made no BigQuery request"
+                    + " and wrote nothing after that, and stays recorded as abandoned", record.runId());
+        }
         exchange.getMessage().setBody(record);
     }
 

@@ -7,19 +7,19 @@ import java.util.HexFormat;
 import io.agnes.bqmc.support.Times;
 
 /**
- * A run in flight: what a refused caller is told about it, and where its record starts.
+ * A run in flight: its identity, where its record starts, and its right to go on.
  *
  * @param trigger who started it: {@code timer}, {@code rest}, or {@code direct}
  */
-public record RunInfo(String runId, Instant startedAt, long startedNanos, String trigger) {
+public record RunInfo(String runId, Instant startedAt, long startedNanos, String trigger, RunLease lease) {
 
     /** Exchange property naming what starts a run; the timer and API routes set it. */
     public static final String TRIGGER = "bqmcTrigger";
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    public static RunInfo start(String trigger) {
-        return new RunInfo(newId(), Times.now(), System.nanoTime(), trigger);
+    public static RunInfo start(String runId, String trigger, RunLease lease) {
+        return new RunInfo(runId, Times.now(), System.nanoTime(), trigger, lease);
     }
 
     /** 8 random hex characters, as run ids have always looked. */
@@ -27,10 +27,6 @@ public record RunInfo(String runId, Instant startedAt, long startedNanos, String
         byte[] id = new byte[4];
         RANDOM.nextBytes(id);
         return HexFormat.of().formatHex(id);
-    }
-
-    public String startedAtText() {
-        return Times.iso(startedAt);
     }
 
     public long elapsedMs() {

@@ -29,9 +29,9 @@ public class RunTally implements AggregationStrategy {
         }
 
         /** The run's record, as it finishes now. */
-        RunRecord toRecord(RunInfo run, Instant finishedAt) {
+        RunRecord toRecord(RunInfo run, Instant finishedAt, String replica) {
             return new RunRecord(run.runId(), run.startedAt(), finishedAt, run.trigger(), total, succeeded, noData,
-                    failed, run.elapsedMs());
+                    failed, run.elapsedMs(), RunRecord.FINISHED, replica);
         }
     }
 

@@ -1,17 +1,17 @@
 package io.agnes.bqmc.refresh;
 
 import java.util.Optional;
-import java.util.concurrent.atomic.AtomicReference;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.Route;
 import org.apache.camel.support.RoutePolicySupport;
 
 /**
- * Makes the refresh-all route single-flight: the first exchange to enter takes the slot and
- * gets a fresh {@link RunInfo}; any exchange entering while the slot is taken is refused at
- * once with a {@link RefreshAlreadyRunningException} naming the run in flight, and none of
- * the route's steps run for it. Timer ticks and REST calls go through the same gate.
+ * Makes the refresh-all route single-flight through its {@link RunGate}: the first exchange to
+ * enter takes the slot and gets a fresh {@link RunInfo}; any exchange entering while the slot
+ * is taken is refused at once with the gate's {@link RefreshRefusedException} (naming the run
+ * in flight), and none of the route's steps run for it. Timer ticks and REST calls go through
+ * the same gate.
  */
 public class SingleFlightRoutePolicy extends RoutePolicySupport {
 
@@ -20,23 +20,23 @@ public class SingleFlightRoutePolicy extends RoutePolicySupport {
 
     private static final String REFUSED = "bqmcRunRefused";
 
-    private final AtomicReference<RunInfo> inFlight = new AtomicReference<>();
+    private final RunGate gate;
+
+    public SingleFlightRoutePolicy(RunGate gate) {
+        this.gate = gate;
+    }
 
     @Override
     public void onExchangeBegin(Route route, Exchange exchange) {
-        RunInfo candidate = RunInfo.start(exchange.getProperty(RunInfo.TRIGGER, "direct", String.class));
-        RunInfo holder;
-        do {
-            if (inFlight.compareAndSet(null, candidate)) {
-                exchange.setProperty(RUN, candidate);
-                return;
-            }
-            holder = inFlight.get();
-        } while (holder == null); // the holder finished between the two reads: try again
-        exchange.setProperty(REFUSED, Boolean.TRUE);
-        exchange.setException(new RefreshAlreadyRunningException(holder));
-        // stops the route's own steps; cleared again in onExchangeDone so the caller's error handling runs
-        exchange.setRouteStop(true);
+        String trigger = exchange.getProperty(RunInfo.TRIGGER, "direct", String.class);
+        try {
+            exchange.setProperty(RUN, gate.enter(trigger, "timer".equals(trigger)));
+        } catch (RefreshRefusedException refused) {
+            exchange.setProperty(REFUSED, Boolean.TRUE);
+            exchange.setException(refused);
+            // stops the route's own steps; cleared again in onExchangeDone so the caller's error handling runs
+            exchange.setRouteStop(true);
+        }
     }
 
     @Override
@@ -47,12 +47,12 @@ public class SingleFlightRoutePolicy extends RoutePolicySupport {
         }
         RunInfo mine = exchange.getProperty(RUN, RunInfo.class);
         if (mine != null) {
-            inFlight.compareAndSet(mine, null);
+            gate.leave(mine);
         }
     }
 
-    /** The run in flight, if any. */
+    /** The run this process holds the slot for, if any. */
     public Optional<RunInfo> current() {
-        return Optional.ofNullable(inFlight.get());
+        return gate.current();
     }
 }

@@ -13,8 +13,11 @@ import io.agnes.bqmc.registry.RegistryRow;
  */
 public final class TableRefresh {
 
+    /** The error of a table its run could not finish: the run lost its lock to another replica. */
+    static final String FENCED_OFF = "refresh abandoned: the run lost its lock to another replica";
+
     private final RegistryRow row;
-    private final String runId;
+    private final RunInfo run;
     private final long startedNanos = System.nanoTime();
     private BigQueryTarget target;
     private long fetchStartedNanos;
@@ -23,11 +26,12 @@ public final class TableRefresh {
     private TableStatus status;
     private TableMetadata metadata;
     private String error;
+    private boolean fencedOff;
     private long totalNanos;
 
-    TableRefresh(RegistryRow row, String runId) {
+    TableRefresh(RegistryRow row, RunInfo run) {
         this.row = row;
-        this.runId = runId;
+        this.run = run;
     }
 
     RegistryRow row() {
@@ -38,8 +42,28 @@ public final class TableRefresh {
         return row.id();
     }
 
-    String runId() {
-        return runId;
+    RunInfo run() {
+        return run;
+    }
+
+    /** Whether the run may still call BigQuery and write for this table; once not, the table is given up. */
+    boolean mayGoOn() {
+        if (!fencedOff && !run.lease().held()) {
+            fencedOff = true;
+            failed(FENCED_OFF);
+        }
+        return !fencedOff;
+    }
+
+    /** The database refused the write: the run's row is no longer the run in flight. */
+    void fenceOff() {
+        fencedOff = true;
+        failed(FENCED_OFF);
+    }
+
+    /** Given up: nothing is written for it. */
+    boolean fencedOff() {
+        return fencedOff;
     }
 
     BigQueryTarget target() {

@@ -4,11 +4,12 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.util.HashMap;
+import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 import javax.sql.DataSource;
 
@@ -31,16 +32,21 @@ public class RegistryFileImporter {
     private static final Logger LOG = LoggerFactory.getLogger(RegistryFileImporter.class);
 
     private static final String UPSERT = """
-            INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode, bq_fqn, registered_by)
-            VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+            INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode, registered_by%s)
+            VALUES (?, ?, ?, ?, ?, ?, ?%s)
             ON CONFLICT (id) DO UPDATE SET
                 name = excluded.name, source_type = excluded.source_type, bucket = excluded.bucket,
-                source_table = excluded.source_table, query_mode = excluded.query_mode, bq_fqn = excluded.bq_fqn""";
+                source_table = excluded.source_table, query_mode = excluded.query_mode%s""";
 
     private final DataSource dataSource;
+    private final RegistryTable table;
+    private final String upsert;
 
-    public RegistryFileImporter(DataSource dataSource) {
+    public RegistryFileImporter(DataSource dataSource, RegistryTable table) {
         this.dataSource = dataSource;
+        this.table = table;
+        this.upsert = table.hasBqFqn() ? String.format(UPSERT, ", bq_fqn", ", ?", ", bq_fqn = excluded.bq_fqn")
+                : String.format(UPSERT, "", "", "");
     }
 
     /** What one import did, for logs and tests. */
@@ -51,6 +57,14 @@ public class RegistryFileImporter {
     public Result importText(@Body String text, @Header("CamelFileAbsolutePath") String path) {
         try {
             List<RegistryFileRow> rows = RegistryFileParser.parse(text);
+            if (!table.hasBqFqn()) {
+                for (RegistryFileRow row : rows) {
+                    if (row.bqFqn() != null) {
+                        throw new RegistryFileException(row.line(), "this table_registry has no bq_fqn column:"
+                                + " give bucket and source_table instead");
+                    }
+                }
+            }
             Result result = apply(rows);
             LOG.info("registry file {} imported: upserted={} deleted={} skipped={}", path,
                     result.upserted(), result.deleted(), result.skipped());
@@ -70,7 +84,8 @@ public class RegistryFileImporter {
     }
 
     private Result apply(Connection c, List<RegistryFileRow> rows) throws SQLException {
-        Map<String, String> owners = new HashMap<>();
+        // in id order, as every replica that imports the same file does: concurrent imports never deadlock
+        Map<String, String> owners = new TreeMap<>();
         try (PreparedStatement ps = c.prepareStatement("SELECT id, registered_by FROM table_registry");
              ResultSet rs = ps.executeQuery()) {
             while (rs.next()) {
@@ -80,8 +95,8 @@ public class RegistryFileImporter {
         int upserted = 0;
         int skipped = 0;
         Set<String> listed = new HashSet<>();
-        try (PreparedStatement ps = c.prepareStatement(UPSERT)) {
-            for (RegistryFileRow row : rows) {
+        try (PreparedStatement ps = c.prepareStatement(upsert)) {
+            for (RegistryFileRow row : rows.stream().sorted(Comparator.comparing(RegistryFileRow::id)).toList()) {
                 listed.add(row.id());
                 if (owners.containsKey(row.id()) && !OWNER.equals(owners.get(row.id()))) {
                     LOG.warn("registry file line {}: id '{}' is registered by someone else; left as it is",
@@ -95,8 +110,10 @@ public class RegistryFileImporter {
                 ps.setString(4, row.bucket());
                 ps.setString(5, row.sourceTable());
                 ps.setString(6, row.queryMode());
-                ps.setString(7, row.bqFqn());
-                ps.setString(8, OWNER);
+                ps.setString(7, OWNER);
+                if (table.hasBqFqn()) {
+                    ps.setString(8, row.bqFqn());
+                }
                 ps.executeUpdate();
                 upserted++;
             }

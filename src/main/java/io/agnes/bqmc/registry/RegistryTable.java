@@ -1,20 +1,20 @@
 package io.agnes.bqmc.registry;
 
 import java.sql.Connection;
-import java.sql.DatabaseMetaData;
-import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Set;
-import java.util.TreeSet;
+
+import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.db.Tables;
 
 /**
- * The platform's {@code table_registry}, as far as this service reads it: created only on an
- * empty database and never altered (an existing Agnes system database opens unchanged), and the
- * two reads of a refresh, parameterized for camel-jdbc.
+ * The platform's {@code table_registry}, as far as this service reads it, and the two reads of a
+ * refresh, parameterized for camel-jdbc. On DuckDB it is created on an empty database and never
+ * altered (an existing Agnes system database opens unchanged); on PostgreSQL the platform's
+ * migrations own it and it must be there. Some platform versions lack {@code bq_fqn}: it is then
+ * read as NULL, never added.
  */
 public final class RegistryTable {
 
@@ -34,51 +34,47 @@ public final class RegistryTable {
                 registered_at TIMESTAMP DEFAULT current_timestamp
             )""";
 
-    /** What a run needs to select and resolve its rows. */
-    private static final Set<String> NEEDED_COLUMNS = new TreeSet<>(Set.of(
-            "id", "name", "source_type", "bucket", "source_table", "query_mode", "bq_fqn", "registered_by"));
-
-    private static final String COLUMNS = "id, name, source_type, bucket, source_table, bq_fqn, ("
-            + IS_REMOTE_BIGQUERY + ") AS remote_bigquery";
-
-    /** Every row a run refreshes, in id order. */
-    public static final String SELECT_REMOTE_BIGQUERY = "SELECT " + COLUMNS + " FROM table_registry WHERE "
-            + IS_REMOTE_BIGQUERY + " ORDER BY id";
-
-    /** One row by id, for camel-jdbc with the id in the header {@link #ID_PARAMETER}. */
-    public static final String SELECT_BY_ID = "SELECT " + COLUMNS + " FROM table_registry WHERE id = :?bqmc_table_id";
-
+    /** The header camel-jdbc binds as the id of {@link #selectById()}. */
     public static final String ID_PARAMETER = "bqmc_table_id";
 
-    private RegistryTable() {
+    /** What a run needs to select and resolve its rows, and the registry file to write them. */
+    private static final List<String> NEEDED = List.of(
+            "id", "name", "source_type", "bucket", "source_table", "query_mode", "registered_by");
+
+    private final boolean hasBqFqn;
+
+    private RegistryTable(boolean hasBqFqn) {
+        this.hasBqFqn = hasBqFqn;
     }
 
-    /** Creates the table on an empty database; on an existing one, checks it has what we read. */
-    public static void ensure(Connection c) throws SQLException {
-        try (Statement s = c.createStatement()) {
-            s.execute(CREATE);
+    /** Checks the table has what we read (creating it first on an empty DuckDB database). */
+    public static RegistryTable ensure(Connection c, Dialect dialect) throws SQLException {
+        if (dialect == Dialect.DUCKDB) {
+            try (Statement s = c.createStatement()) {
+                s.execute(CREATE);
+            }
         }
-        List<String> missing = missingColumns(c);
-        if (!missing.isEmpty()) {
-            throw new SQLException("table_registry lacks the column(s) " + String.join(", ", missing)
-                    + " that bq-metadata-cache reads; this service does not alter the platform's table");
-        }
+        Set<String> present = Tables.requirePlatformTable(c, "table_registry", NEEDED);
+        return new RegistryTable(present.contains("bq_fqn"));
     }
 
-    private static List<String> missingColumns(Connection c) throws SQLException {
-        Set<String> present = new TreeSet<>();
-        DatabaseMetaData meta = c.getMetaData();
-        try (ResultSet rs = meta.getColumns(null, null, "table_registry", null)) {
-            while (rs.next()) {
-                present.add(rs.getString("COLUMN_NAME").toLowerCase(Locale.ROOT));
-            }
-        }
-        List<String> missing = new ArrayList<>();
-        for (String needed : NEEDED_COLUMNS) {
-            if (!present.contains(needed)) {
-                missing.add(needed);
-            }
-        }
-        return missing;
+    /** Whether the table has the optional {@code bq_fqn} column. */
+    public boolean hasBqFqn() {
+        return hasBqFqn;
+    }
+
+    private String columns() {
+        return "id, name, source_type, bucket, source_table, " + (hasBqFqn ? "bq_fqn" : "CAST(NULL AS VARCHAR) AS bq_fqn")
+                + ", (" + IS_REMOTE_BIGQUERY + ") AS remote_bigquery";
+    }
+
+    /** Every row a run refreshes, in id order. */
+    public String selectRemoteBigQuery() {
+        return "SELECT " + columns() + " FROM table_registry WHERE " + IS_REMOTE_BIGQUERY + " ORDER BY id";
+    }
+
+    /** One row by id, for camel-jdbc with the id in the header {@link #ID_PARAMETER}. */
+    public String selectById() {
+        return "SELECT " + columns() + " FROM table_registry WHERE id = :?" + ID_PARAMETER;
     }
 }

@@ -3,70 +3,86 @@ package io.agnes.bqmc.api;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.sql.Connection;
-import java.sql.Statement;
 import java.time.Duration;
 import java.time.Instant;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.zaxxer.hikari.HikariDataSource;
-import io.agnes.bqmc.cache.CacheSchema;
 import io.agnes.bqmc.cache.CachedTables;
 import io.agnes.bqmc.history.RunHistory;
-import io.agnes.bqmc.registry.RegistryTable;
+import io.agnes.bqmc.support.Engine;
 import io.agnes.bqmc.support.MovableClock;
+import io.agnes.bqmc.support.TestDatabase;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The status answer reuses its last rendering only while it is exact: a write by anyone, or
- * a table turning stale with time alone, renders it again.
+ * Contract section 7 on both engines: every remote BigQuery row with its freshness, lists as
+ * JSON arrays ({@code []} for none), timestamps in ISO-8601 UTC with {@code +00:00} exactly as
+ * stored; and the reuse of the last rendering only while it is exact: a write by anyone, or a
+ * table turning stale with time alone, renders it again.
  */
+@ParameterizedClass
+@EnumSource(Engine.class)
 class StatusReportTest {
+
+    @Parameter
+    Engine engine;
 
     @TempDir
     Path dir;
 
+    static final Instant T0 = Instant.parse("2026-11-27T10:00:00Z");
 
     @Test
-    void reflectsWritesAndTheTurnToStaleAtOnce() throws Exception {
-        try (HikariDataSource ds = new HikariDataSource()) {
-            ds.setJdbcUrl("jdbc:duckdb:" + dir.resolve("s.duckdb"));
-            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-                RegistryTable.ensure(c);
-                CacheSchema.ensure(c);
-                RunHistory.ensure(c);
-                s.execute("INSERT INTO table_registry (id, name, source_type, query_mode) VALUES"
-                        + " ('a', 'a', 'bigquery', 'remote'), ('b', 'b', 'bigquery', 'remote')");
-                s.execute("INSERT INTO bq_metadata_cache (table_id, \"rows\", refreshed_at)"
-                        + " VALUES ('a', 1, TIMESTAMP '2026-11-27 10:00:00')");
-            }
-            MovableClock clock = new MovableClock(Instant.parse("2026-11-27T10:01:00Z"));
-            // interval 60 s: fresh for 120 s
+    void verdictsListsAndTimesAndTheirReuse() throws Exception {
+        try (TestDatabase db = TestDatabase.open(engine, dir)) {
+            db.update("INSERT INTO table_registry (id, name, source_type, query_mode) VALUES"
+                    + " ('a', 'a', 'bigquery', 'remote'), ('b', 'b', 'bigquery', 'remote'), ('c', 'c', 'bigquery', 'remote'),"
+                    + " ('local', 'local', 'csv', 'local'), ('other', 'other', 'keboola', 'remote')");
+            db.update("INSERT INTO bq_metadata_cache (table_id, \"rows\", size_bytes, partition_by, clustered_by, entity_type,"
+                    + " known_columns, refreshed_at) VALUES ('a', 9007199254740993, 5, 'day', " + db.dialect().jsonParam()
+                    + ", 'BASE TABLE', " + db.dialect().jsonParam() + ", " + db.ts() + ")",
+                    "[\"region\", \"day\"]", "[\"region\",\"day\",\"ü\"]", T0.plusMillis(123));
+            db.update("INSERT INTO bq_metadata_cache (table_id, refreshed_at) VALUES ('c', " + db.ts() + ")",
+                    T0.minus(Duration.ofHours(1)));
+            MovableClock clock = new MovableClock(T0.plusSeconds(60));
             Duration threshold = Duration.ofSeconds(120);
-            StatusReport report = new StatusReport(new CachedTables(ds, threshold), new RunHistory(ds), 60, threshold,
-                    clock);
+            StatusReport report = new StatusReport(new CachedTables(db.dataSource(), db.dialect(), threshold),
+                    new RunHistory(db.dataSource(), db.dialect()), 60, threshold, clock);
             ObjectMapper json = new ObjectMapper();
 
-            JsonNode first = json.readTree(report.render());
-            assertThat(first.get("tables").get(0).get("freshness").asText()).isEqualTo("fresh");
-            assertThat(first.get("tables").get(1).get("freshness").asText()).isEqualTo("never_fetched");
-            assertThat(first.get("server_time").asText()).isEqualTo("2026-11-27T10:01:00.000000+00:00");
+            String first = new String(report.render(), java.nio.charset.StandardCharsets.UTF_8);
+            assertThat(first).startsWith("{\"scheduler_interval_seconds\":60,\"fresh_threshold_seconds\":120,"
+                    + "\"server_time\":\"2026-11-27T10:01:00.000000+00:00\",\"tables\":[");
+            assertThat(first).contains("{\"table_id\":\"a\",\"refreshed_at\":\"2026-11-27T10:00:00.123000+00:00\","
+                    + "\"rows\":9007199254740993,\"size_bytes\":5,\"partition_by\":\"day\",\"clustered_by\":[\"region\",\"day\"],"
+                    + "\"entity_type\":\"BASE TABLE\",\"known_columns\":[\"region\",\"day\",\"ü\"],\"error_at\":null,"
+                    + "\"error_msg\":null,\"freshness\":\"fresh\"}");
+            assertThat(first).endsWith(",\"last_runs\":[]}");
+            JsonNode tables = json.readTree(first).get("tables");
+            assertThat(tables).hasSize(3);
+            assertThat(tables.get(1).get("freshness").asText()).isEqualTo("never_fetched");
+            assertThat(tables.get(1).get("clustered_by").toString()).isEqualTo("[]");
+            assertThat(tables.get(1).get("known_columns").toString()).isEqualTo("[]");
+            assertThat(tables.get(2).get("freshness").asText()).isEqualTo("stale");
+            assertThat(tables.get(2).get("refreshed_at").asText()).isEqualTo("2026-11-27T09:00:00.000000+00:00");
 
             // a write made behind the service's back shows at once
-            try (Connection c = ds.getConnection(); Statement s = c.createStatement()) {
-                s.execute("INSERT INTO bq_metadata_cache (table_id, error_at, error_msg)"
-                        + " VALUES ('b', TIMESTAMP '2026-11-27 10:00:30', 'boom')");
-            }
+            db.update("INSERT INTO bq_metadata_cache (table_id, error_at, error_msg) VALUES ('b', " + db.ts() + ", 'boom')",
+                    T0.plusSeconds(30));
             JsonNode second = json.readTree(report.render());
             assertThat(second.get("tables").get(1).get("freshness").asText()).isEqualTo("error");
+            assertThat(second.get("tables").get(1).get("error_at").asText()).isEqualTo("2026-11-27T10:00:30.000000+00:00");
             assertThat(second.get("tables").get(1).get("error_msg").asText()).isEqualTo("boom");
 
             // time alone: 'a' turns stale 120 s after its refresh, with no write at all
-            clock.set(Instant.parse("2026-11-27T10:02:00Z"));
+            clock.set(T0.plusSeconds(120));
             assertThat(json.readTree(report.render()).get("tables").get(0).get("freshness").asText()).isEqualTo("fresh");
-            clock.set(clock.instant().plus(Duration.ofSeconds(1)));
+            clock.set(T0.plusSeconds(121));
             JsonNode later = json.readTree(report.render());
             assertThat(later.get("tables").get(0).get("freshness").asText()).isEqualTo("stale");
             assertThat(later.get("server_time").asText()).isEqualTo("2026-11-27T10:02:01.000000+00:00");

@@ -3,6 +3,7 @@ package io.agnes.bqmc.cache;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
@@ -65,7 +66,7 @@ class CacheWriteSemanticsTest {
         Map<String, Object> recovered = service.cacheRow("sales");
         assertThat(recovered).containsEntry("rows", 11L).containsEntry("size_bytes", 1100L)
                 .containsEntry("error_at", null).containsEntry("error_msg", null);
-        assertThat((String) recovered.get("refreshed_at")).isGreaterThan((String) good.get("refreshed_at"));
+        assertThat((Instant) recovered.get("refreshed_at")).isAfter((Instant) good.get("refreshed_at"));
     }
 
     @Test

@@ -18,6 +18,7 @@ import java.util.concurrent.atomic.AtomicInteger;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.bigquery.TableMetadata;
+import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.support.TestService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -63,7 +64,7 @@ class CacheWriterTest {
         try (Connection c = TestService.openDuckDb(dir.resolve("cache.duckdb")); Statement s = c.createStatement()) {
             s.execute(CacheSchema.CREATE);
         }
-        writer = new CacheWriter(dataSource);
+        writer = new CacheWriter(dataSource, Dialect.DUCKDB);
         writer.start();
     }
 

@@ -25,7 +25,7 @@ class SettingsLoaderTest {
         assertThat(s.schedulerApiToken()).isNull();
         assertThat(s.tokensFile()).isEqualTo(Path.of("data/tokens"));
         assertThat(s.registryFile()).isNull();
-        assertThat(s.dbUrl()).isEqualTo("jdbc:duckdb:data/system.duckdb");
+        assertThat(s.database().jdbcUrl()).isEqualTo("jdbc:duckdb:data/system.duckdb");
         assertThat(s.bigQueryProject()).isNull();
         assertThat(s.bigQueryApiUrl()).isNull();
         assertThat(s.credentialsFile()).isNull();
@@ -67,7 +67,7 @@ class SettingsLoaderTest {
                 "SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "-5",
                 "SCHEDULER_STARTUP_GRACE_SECONDS", "soon",
                 "AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "0",
-                "AGNES_DB_URL", "postgres://x",
+                "AGNES_DB_URL", "mysql://root:hunter2@db/x",
                 "BIGQUERY_PROJECT", "Not A Project",
                 "BIGQUERY_API_URL", "ftp://x",
                 "BIGQUERY_TIMEOUT_SECONDS", "1.5",
@@ -79,9 +79,34 @@ class SettingsLoaderTest {
             Settings invalid = load(env);
             assertThat(invalid).isEqualTo(s);
             for (String variable : env.keySet()) {
-                assertThat(logs.linesContaining(variable + "=")).as(variable).hasSize(1)
+                assertThat(logs.linesContaining("Ignoring invalid " + variable)).as(variable).hasSize(1)
                         .allSatisfy(line -> assertThat(line).startsWith("WARN"));
             }
+            assertThat(logs.lines()).noneMatch(line -> line.contains("hunter2"));
+        }
+    }
+
+    @Test
+    void databaseUrlWinsAndItsCredentialsStayOutOfTheUrl() {
+        Settings platform = load(Map.of("DATABASE_URL", "postgresql://agnes:s%40cret@db.internal:5433/agnes?sslmode=require",
+                "AGNES_DB_URL", "jdbc:duckdb:/tmp/ignored.duckdb"));
+        assertThat(platform.database().jdbcUrl()).isEqualTo("jdbc:postgresql://db.internal:5433/agnes?sslmode=require");
+        assertThat(platform.database().user()).isEqualTo("agnes");
+        assertThat(platform.database().password()).isEqualTo("s@cret");
+        assertThat(platform.database().toString()).doesNotContain("cret").doesNotContain("agnes:");
+
+        assertThat(load(Map.of("DATABASE_URL", "postgres://u:p@h/d")).database().jdbcUrl())
+                .isEqualTo("jdbc:postgresql://h/d");
+        Settings jdbc = load(Map.of("DATABASE_URL", "jdbc:postgresql://h:5432/d?user=u&password=p%26w&ssl=true"));
+        assertThat(jdbc.database().jdbcUrl()).isEqualTo("jdbc:postgresql://h:5432/d?ssl=true");
+        assertThat(jdbc.database().password()).isEqualTo("p&w");
+
+        try (LogCapture logs = LogCapture.open()) {
+            Settings fallback = load(Map.of("DATABASE_URL", "postgresql://u:topsecret@/nohost",
+                    "AGNES_DB_URL", "jdbc:duckdb:/tmp/x.duckdb"));
+            assertThat(fallback.database().jdbcUrl()).isEqualTo("jdbc:duckdb:/tmp/x.duckdb");
+            assertThat(logs.linesContaining("Ignoring invalid DATABASE_URL")).hasSize(1);
+            assertThat(logs.lines()).noneMatch(line -> line.contains("topsecret"));
         }
     }
 

@@ -10,6 +10,8 @@ import java.time.Instant;
 import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
+import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.refresh.LocalRunGate;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.micrometer.core.instrument.simple.SimpleMeterRegistry;
 import org.apache.camel.health.HealthCheck;
@@ -33,10 +35,10 @@ class LastRunHealthCheckTest {
         try (HikariDataSource ds = new HikariDataSource(); DefaultCamelContext context = new DefaultCamelContext()) {
             ds.setJdbcUrl("jdbc:duckdb:" + dir.resolve("h.duckdb"));
             try (Connection c = ds.getConnection()) {
-                RunHistory.ensure(c);
+                RunHistory.ensure(c, Dialect.DUCKDB);
             }
-            RefreshMetrics monitor = new RefreshMetrics(new SimpleMeterRegistry(), new SingleFlightRoutePolicy(),
-                    new RunHistory(ds), clock);
+            RefreshMetrics monitor = new RefreshMetrics(new SimpleMeterRegistry(),
+                    new SingleFlightRoutePolicy(new LocalRunGate()), new RunHistory(ds, Dialect.DUCKDB), "r1", clock);
             LastRunHealthCheck check = new LastRunHealthCheck(monitor, Duration.ofSeconds(10), Duration.ofSeconds(200),
                     clock);
             check.setCamelContext(context);
@@ -50,9 +52,11 @@ class LastRunHealthCheckTest {
             assertThat(down.getMessage()).hasValueSatisfying(m -> assertThat(m).contains("no successful refresh run"));
 
             // a run where every table failed does not count; one that refreshed a table does
-            monitor.runFinished(new RunRecord("aaaaaaaa", clock.instant(), clock.instant(), "timer", 3, 0, 0, 3, 10));
+            monitor.runFinished(new RunRecord("aaaaaaaa", clock.instant(), clock.instant(), "timer", 3, 0, 0, 3, 10,
+                    RunRecord.FINISHED, "r1"));
             assertThat(check.call().getState()).isEqualTo(HealthCheck.State.DOWN);
-            monitor.runFinished(new RunRecord("bbbbbbbb", clock.instant(), clock.instant(), "timer", 3, 1, 0, 2, 10));
+            monitor.runFinished(new RunRecord("bbbbbbbb", clock.instant(), clock.instant(), "timer", 3, 1, 0, 2, 10,
+                    RunRecord.FINISHED, "r1"));
             HealthCheck.Result up = check.call();
             assertThat(up.getState()).isEqualTo(HealthCheck.State.UP);
             assertThat(up.getDetails()).containsEntry("last_run_id", "bbbbbbbb")

@@ -3,6 +3,7 @@ package io.agnes.bqmc.observe;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -136,8 +137,10 @@ class ObservabilityTest {
     void runHistoryKeepsTheNewestRuns() throws Exception {
         // the README promises the newest 200
         for (int i = 0; i < 220; i++) {
-            service.update("INSERT INTO bqmc_run_history VALUES (?, TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (?) MINUTE,"
-                    + " TIMESTAMP '2026-01-01 00:00:00' + INTERVAL (?) MINUTE, 'timer', 0, 0, 0, 0, 1)", "old" + i, i, i);
+            Instant at = Instant.parse("2026-01-01T00:00:00Z").plusSeconds(60L * i);
+            service.update("INSERT INTO bqmc_run_history (run_id, started_at, finished_at, trigger, total, succeeded,"
+                    + " no_data, failed, duration_ms) VALUES (?, " + service.timestampParam() + ", " + service.timestampParam()
+                    + ", 'timer', 0, 0, 0, 0, 1)", "old" + i, service.at(at), service.at(at));
         }
         service.runAll();
         assertThat(service.query("SELECT run_id FROM bqmc_run_history")).hasSize(200);

@@ -7,6 +7,7 @@ import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -17,6 +18,8 @@ import javax.sql.DataSource;
 
 import io.agnes.bqmc.ServiceMain;
 import io.agnes.bqmc.cache.CacheSchema;
+import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.db.PlatformTables;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.refresh.TableRefreshResult;
 import io.agnes.bqmc.registry.RegistryTable;
@@ -41,10 +44,29 @@ public final class TestService implements AutoCloseable {
         this.template = main.getCamelContext().createProducerTemplate();
     }
 
-    /** Defaults for a test: no timer run unless asked for, fast retries, loopback BigQuery. */
+    /** Defaults for a test: no timer run unless asked for, fast retries, loopback BigQuery, DuckDB. */
     public static Map<String, String> environment(Path dir, String bigQueryUrl) {
+        return environment(dir, bigQueryUrl, Engine.DUCKDB);
+    }
+
+    /**
+     * The same on either engine. On PostgreSQL: a new database of the test's own, holding the
+     * platform's two tables as its migrations create them, named by {@code DATABASE_URL} the
+     * way the platform writes it (which wins over the DuckDB {@code AGNES_DB_URL}).
+     */
+    public static Map<String, String> environment(Path dir, String bigQueryUrl, Engine engine) {
         Map<String, String> env = new HashMap<>();
         env.put("AGNES_DB_URL", "jdbc:duckdb:" + dir.resolve("system.duckdb"));
+        if (engine == Engine.POSTGRESQL) {
+            Postgres pg = Postgres.shared();
+            String database = pg.createDatabase();
+            try (Connection c = pg.connect(database)) {
+                PlatformTables.create(c, true);
+            } catch (SQLException e) {
+                throw new IllegalStateException(e);
+            }
+            env.put("DATABASE_URL", pg.platformUrl(database));
+        }
         env.put("AGNES_TOKENS_FILE", dir.resolve("tokens").toString());
         env.put("PORT", Integer.toString(FreePorts.next()));
         env.put("MANAGEMENT_PORT", Integer.toString(FreePorts.next()));
@@ -72,6 +94,19 @@ public final class TestService implements AutoCloseable {
 
     public DataSource dataSource() {
         return context().getRegistry().lookupByNameAndType("dataSource", DataSource.class);
+    }
+
+    public Dialect dialect() {
+        return env.containsKey("DATABASE_URL") ? Dialect.POSTGRESQL : Dialect.DUCKDB;
+    }
+
+    /** A timestamp parameter of this engine; bind it with {@link #at(Instant)}. */
+    public String timestampParam() {
+        return dialect().timestampParam();
+    }
+
+    public String at(Instant instant) {
+        return dialect().timestampText(instant);
     }
 
     public RunRecord runAll() {
@@ -127,13 +162,26 @@ public final class TestService implements AutoCloseable {
         }
     }
 
-    /** The cache row of one table, JSON and timestamp columns as text; null when absent. */
+    /**
+     * The cache row of one table, the same on either engine: JSON lists as compact text,
+     * timestamps as the {@link Instant}s they hold; null when absent.
+     */
     public Map<String, Object> cacheRow(String tableId) throws SQLException {
-        List<Map<String, Object>> rows = query("SELECT table_id, \"rows\", size_bytes, partition_by,"
-                + " CAST(clustered_by AS VARCHAR) AS clustered_by, entity_type,"
-                + " CAST(known_columns AS VARCHAR) AS known_columns, CAST(refreshed_at AS VARCHAR) AS refreshed_at,"
-                + " CAST(error_at AS VARCHAR) AS error_at, error_msg FROM bq_metadata_cache WHERE table_id = ?", tableId);
-        return rows.isEmpty() ? null : rows.get(0);
+        Dialect d = dialect();
+        List<Map<String, Object>> rows = query("SELECT table_id, \"rows\", size_bytes, partition_by, "
+                + d.jsonListText("clustered_by") + " AS clustered_by, entity_type, "
+                + d.jsonListText("known_columns") + " AS known_columns, " + d.epochMicros("refreshed_at")
+                + " AS refreshed_at, " + d.epochMicros("error_at") + " AS error_at, error_msg"
+                + " FROM bq_metadata_cache WHERE table_id = ?", tableId);
+        if (rows.isEmpty()) {
+            return null;
+        }
+        Map<String, Object> row = rows.get(0);
+        for (String time : List.of("refreshed_at", "error_at")) {
+            Object micros = row.get(time);
+            row.put(time, micros == null ? null : Dialect.fromEpochMicros(((Number) micros).longValue()));
+        }
+        return row;
     }
 
     static List<Map<String, Object>> query(Connection c, String sql, Object... params) throws SQLException {

@@ -1,0 +1,138 @@
+package io.agnes.bqmc.db;
+
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.Properties;
+import java.util.concurrent.TimeUnit;
+
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A PostgreSQL session advisory lock, held on a connection of its own, outside the pool: the
+ * server releases it the moment that session ends, so a replica that dies frees it at once.
+ * <p>
+ * A replica that freezes (SIGSTOP, a long pause) keeps its TCP connection, so the session is
+ * ended by the server's {@code idle_session_timeout} instead: a heartbeat keeps the session
+ * busy while the process runs, and once {@link #IDLE_SESSION_TIMEOUT} passes without one the
+ * server ends it and the lock is free. The holder judges its own lease on its monotonic clock:
+ * {@link #held()} turns false, for good, once {@link #LEASE} has passed without a successful
+ * heartbeat, which is always before the server can have handed the lock to someone else.
+ */
+public final class AdvisoryLock implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(AdvisoryLock.class);
+
+    static final Duration HEARTBEAT = Duration.ofSeconds(3);
+    static final Duration LEASE = Duration.ofSeconds(10);
+    static final Duration IDLE_SESSION_TIMEOUT = Duration.ofSeconds(15);
+
+    private final Connection connection;
+    private final long key;
+    private final Thread heartbeat;
+    private volatile long lastBeatNanos = System.nanoTime();
+    private volatile boolean lost;
+    private volatile boolean closed;
+
+    private AdvisoryLock(Connection connection, long key) {
+        this.connection = connection;
+        this.key = key;
+        this.heartbeat = new Thread(this::beat, "bqmc-run-lock-heartbeat");
+        heartbeat.setDaemon(true);
+    }
+
+    /** Takes the lock if it is free; empty when another session holds it. */
+    public static Optional<AdvisoryLock> tryAcquire(DatabaseUrl url, long key) throws SQLException {
+        Properties props = Database.postgresProperties((int) LEASE.toSeconds());
+        if (url.user() != null) {
+            props.setProperty("user", url.user());
+        }
+        if (url.password() != null) {
+            props.setProperty("password", url.password());
+        }
+        Connection c = DriverManager.getConnection(url.jdbcUrl(), props);
+        try {
+            try (Statement s = c.createStatement()) {
+                s.execute("SET idle_session_timeout = " + IDLE_SESSION_TIMEOUT.toMillis());
+            }
+            try (PreparedStatement ps = c.prepareStatement("SELECT pg_try_advisory_lock(?)")) {
+                ps.setLong(1, key);
+                try (ResultSet rs = ps.executeQuery()) {
+                    rs.next();
+                    if (!rs.getBoolean(1)) {
+                        c.close();
+                        return Optional.empty();
+                    }
+                }
+            }
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+        AdvisoryLock lock = new AdvisoryLock(c, key);
+        lock.heartbeat.start();
+        return Optional.of(lock);
+    }
+
+    /** Whether this process may still act as the holder; once false, it stays false. */
+    public boolean held() {
+        if (!lost && System.nanoTime() - lastBeatNanos > LEASE.toNanos()) {
+            lost = true;
+            LOG.warn("run lock lost: no heartbeat for more than {} s", LEASE.toSeconds());
+        }
+        return !lost && !closed;
+    }
+
+    private void beat() {
+        while (!closed && !lost) {
+            try {
+                TimeUnit.MILLISECONDS.sleep(HEARTBEAT.toMillis());
+            } catch (InterruptedException e) {
+                return;
+            }
+            if (!held()) {
+                return;
+            }
+            synchronized (this) {
+                if (closed) {
+                    return;
+                }
+                try (Statement s = connection.createStatement()) {
+                    s.execute("SELECT 1");
+                    lastBeatNanos = System.nanoTime();
+                } catch (SQLException e) {
+                    lost = true;
+                    LOG.warn("run lock lost: its session ended ({})", e.getMessage());
+                }
+            }
+        }
+    }
+
+    /** Releases the lock and ends its session. */
+    @Override
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        heartbeat.interrupt();
+        try (PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
+            ps.setLong(1, key);
+            ps.execute();
+        } catch (SQLException e) {
+            // the session is gone, and the lock with it
+        } finally {
+            try {
+                connection.close();
+            } catch (SQLException ignored) {
+                // nothing more to release
+            }
+        }
+    }
+}
