@@ -66,7 +66,7 @@ public final class ServiceConfiguration {
          */
         @BindToRegistry(destroyMethod = "close")
         public HikariDataSource dataSource(Settings settings) throws SQLException {
-            HikariDataSource dataSource = Database.open(settings.database(), settings.refreshConcurrency() + 4);
+            HikariDataSource dataSource = Database.open(settings.database(), Database.POOL_SIZE);
             try (Connection c = dataSource.getConnection()) {
                 Dialect dialect = settings.database().dialect();
                 CacheSchema.ensure(c, dialect);

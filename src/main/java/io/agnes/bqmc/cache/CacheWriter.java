@@ -142,8 +142,10 @@ public class CacheWriter extends ServiceSupport {
         try {
             commit(batch);
             batch.forEach(b -> b.committed().complete(null));
-        } catch (Fence.FencedOffException fenced) {
-            batch.forEach(b -> b.committed().completeExceptionally(fenced));
+        } catch (Fence.FencedOffException | NoConnectionException whole) {
+            // not one row's fault: every row would fail the same way, and waiting on the pool row by row only delays it
+            Throwable cause = whole instanceof NoConnectionException n ? n.getCause() : whole;
+            batch.forEach(b -> b.committed().completeExceptionally(cause));
         } catch (SQLException | RuntimeException batchFailed) {
             // isolate the row (or the conflict) that failed the batch: each row alone
             for (Pending one : batch) {
@@ -158,8 +160,21 @@ public class CacheWriter extends ServiceSupport {
     }
 
     private void commit(List<Pending> batch) throws SQLException {
-        try (Connection c = dataSource.getConnection()) {
+        Connection c;
+        try {
+            c = dataSource.getConnection();
+        } catch (SQLException e) {
+            throw new NoConnectionException(e);
+        }
+        try (c) {
             CacheWrites.write(c, dialect, batch.stream().map(Pending::entry).toList(), Times.now(), batch.get(0).fence());
+        }
+    }
+
+    /** The pool had no connection to give: the database is unreachable, not the batch at fault. */
+    private static final class NoConnectionException extends SQLException {
+        NoConnectionException(SQLException cause) {
+            super(cause.getMessage(), cause.getSQLState(), cause);
         }
     }
 }

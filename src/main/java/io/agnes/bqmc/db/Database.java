@@ -15,8 +15,14 @@ import com.zaxxer.hikari.HikariDataSource;
  */
 public final class Database {
 
+    /**
+     * Connections per replica: the cache writer (one thread), the run's registry read and
+     * history rows, and the API's status reads beside them. The lookups never hold one.
+     */
+    public static final int POOL_SIZE = 10;
+
     /** How long to wait for a server, or for a free connection from the pool. */
-    static final int CONNECT_TIMEOUT_SECONDS = 10;
+    static final int CONNECT_TIMEOUT_SECONDS = 5;
 
     /** No statement of ours takes long; one that does is stuck. */
     static final int STATEMENT_TIMEOUT_SECONDS = 60;
@@ -30,10 +36,7 @@ public final class Database {
     private Database() {
     }
 
-    /**
-     * @param poolSize DuckDB is in-process, so connections are cheap; on PostgreSQL each is a
-     *                 server process, so the pool stays small and bounded
-     */
+    /** @param poolSize the most connections the pool opens: on PostgreSQL each is a server process */
     public static HikariDataSource open(DatabaseUrl url, int poolSize) throws SQLException {
         createParentDirectory(url.jdbcUrl());
         HikariConfig config = new HikariConfig();

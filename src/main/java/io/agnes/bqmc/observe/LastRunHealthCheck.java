@@ -10,9 +10,11 @@ import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
- * Readiness: is the cache being kept fresh? Reports the last run's outcome and the age of the
- * last successful one, and turns DOWN when no run succeeded within twice the interval after
- * the first run was due (a fresh start within its grace period is UP).
+ * Is the cache being kept fresh? Reports the last run's outcome and the age of the last
+ * successful one, and turns DOWN when no run succeeded within twice the interval after the
+ * first run was due (a fresh start within its grace period is UP). Neither readiness nor
+ * liveness: while BigQuery fails, the cached numbers and their verdicts are exactly what
+ * analysts need, so a stale cache is an alert, never a reason to take a replica out of service.
  */
 public class LastRunHealthCheck extends AbstractHealthCheck {
 
@@ -35,6 +37,11 @@ public class LastRunHealthCheck extends AbstractHealthCheck {
 
     @Override
     public boolean isLiveness() {
+        return false;
+    }
+
+    @Override
+    public boolean isReadiness() {
         return false;
     }
 

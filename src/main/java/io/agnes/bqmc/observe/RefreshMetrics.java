@@ -6,7 +6,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
@@ -22,8 +25,8 @@ import io.micrometer.core.instrument.Timer;
  * What the refresh reports about itself, as Prometheus meters on the management port, and the
  * last run and last success that the health check judges. Those two come from the run history,
  * which every replica shares, so every replica reports the same however many runs it made
- * itself; they are read at most every {@link #HISTORY_TTL}, and at once after a run of this
- * replica.
+ * itself. They are read again in the background once {@link #HISTORY_TTL} old, so a scrape or
+ * a health probe never waits on the database; a run of this replica updates them at once.
  */
 public class RefreshMetrics implements RefreshEvents {
 
@@ -35,6 +38,12 @@ public class RefreshMetrics implements RefreshEvents {
     private final Counter retries;
     private final Timer runDuration;
     private volatile Snapshot snapshot;
+    private final AtomicBoolean reading = new AtomicBoolean();
+    private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "bqmc-history-reader");
+        t.setDaemon(true);
+        return t;
+    });
 
     /** The newest run and the newest successful one, as read at {@code readAt}. */
     private record Snapshot(RunRecord lastRun, Instant lastSuccess, Instant readAt) {
@@ -72,16 +81,19 @@ public class RefreshMetrics implements RefreshEvents {
                 clock.instant());
     }
 
-    /** The history as recently read; a database that cannot be read leaves the last reading. */
+    /** The history as last read; past its age a new reading starts in the background. */
     private Snapshot current() {
         Snapshot s = snapshot;
-        if (Duration.between(s.readAt(), clock.instant()).compareTo(HISTORY_TTL) > 0) {
-            try {
-                s = read();
-                snapshot = s;
-            } catch (SQLException e) {
-                // the database check reports the outage; these figures stay as they were
-            }
+        if (Duration.between(s.readAt(), clock.instant()).compareTo(HISTORY_TTL) > 0 && reading.compareAndSet(false, true)) {
+            reader.execute(() -> {
+                try {
+                    snapshot = read();
+                } catch (SQLException e) {
+                    // the database check reports the outage; these figures stay as they were
+                } finally {
+                    reading.set(false);
+                }
+            });
         }
         return s;
     }

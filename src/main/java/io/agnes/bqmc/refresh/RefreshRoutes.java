@@ -66,6 +66,11 @@ public class RefreshRoutes extends RouteBuilder {
 
         from("direct:refresh-table").routeId("refresh-table").shutdownRoute(ShutdownRoute.Defer)
                 // continued, not handled: a handled exception would also end the caller's route (the split)
+                // a database that is gone, or a run fenced off, is not worth a retry; a conflict is
+                .onException(SQLException.class).onWhen(RefreshSteps::writeCannotGoThroughNow)
+                    .continued(true).logExhausted(false)
+                    .process(steps::writeFailed)
+                .end()
                 .onException(SQLException.class)
                     .maximumRedeliveries(WRITE_REDELIVERIES).redeliveryDelay(20).retryAttemptedLogLevel(LoggingLevel.DEBUG)
                     .continued(true).logExhausted(false)

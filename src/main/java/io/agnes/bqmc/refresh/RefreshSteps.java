@@ -155,6 +155,24 @@ public class RefreshSteps {
         refresh.failed(FailureClassifier.describe(e));
     }
 
+    /**
+     * A write the database cannot take now: it is unreachable, or the run was fenced off. A
+     * write that merely conflicted with another (a run and a single refresh on one row) goes
+     * through on a retry; these would not.
+     */
+    public static boolean writeCannotGoThroughNow(Exchange exchange) {
+        Throwable e = exchange.getException() != null ? exchange.getException()
+                : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof Fence.FencedOffException || t instanceof java.sql.SQLTransientConnectionException
+                    || t instanceof java.sql.SQLNonTransientConnectionException
+                    || (t instanceof SQLException sql && sql.getSQLState() != null && sql.getSQLState().startsWith("08"))) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The cache write failed even after its redeliveries: the run goes on, the table reports it. */
     public void writeFailed(Exchange exchange) {
         Exception e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
@@ -189,7 +207,7 @@ public class RefreshSteps {
      * started it. A run that lost its lock records nothing: the replica that took over marked
      * it abandoned.
      */
-    public void finishRun(Exchange exchange) throws SQLException {
+    public void finishRun(Exchange exchange) {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         // no remote rows: the split produced nothing to tally
         RunTally.Counts counts = exchange.getMessage().getBody() instanceof RunTally.Counts c ? c : new RunTally.Counts();
@@ -198,9 +216,15 @@ public class RefreshSteps {
                 record.runId(), record.total(), record.succeeded(), record.noData(), record.failed(),
                 record.durationMs());
         events.runFinished(record);
-        if (!run.lease().held() || !history.finished(record)) {
-            LOG.warn("bq metadata refresh: run_id={} lost its run lock before it finished: it made no BigQuery request"
-                    + " and wrote nothing after that, and stays recorded as abandoned", record.runId());
+        try {
+            if (!run.lease().held() || !history.finished(record)) {
+                LOG.warn("bq metadata refresh: run_id={} lost its run lock before it finished: it made no BigQuery"
+                        + " request and wrote nothing after that, and stays recorded as abandoned", record.runId());
+            }
+        } catch (SQLException e) {
+            // the database went away under the run: its tables already say so; the next run marks it abandoned
+            LOG.warn("bq metadata refresh: run_id={} could not be recorded in the run history: {}", record.runId(),
+                    LogText.safe(e.getMessage()));
         }
         exchange.getMessage().setBody(record);
     }

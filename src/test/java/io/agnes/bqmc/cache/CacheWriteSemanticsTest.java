@@ -8,15 +8,25 @@ import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.agnes.bqmc.history.RunRecord;
+import io.agnes.bqmc.support.Engine;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Contract section 3: what a success and a failure write, and what they leave alone. */
+/** Contract section 3, on both engines: what a success and a failure write, and what they leave alone. */
+@ParameterizedClass
+@EnumSource(Engine.class)
 class CacheWriteSemanticsTest {
+
+    @Parameter
+    Engine engine;
+
 
     static final String P = "test-project";
 
@@ -29,7 +39,7 @@ class CacheWriteSemanticsTest {
     @BeforeEach
     void start() throws Exception {
         bigQuery = WireMocks.startBigQuery();
-        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
+        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl(), engine);
         env.put("BIGQUERY_MAX_ATTEMPTS", "1");
         service = TestService.start(env);
     }

@@ -12,6 +12,7 @@ import java.util.function.BooleanSupplier;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import io.agnes.bqmc.support.LogCapture;
+import io.agnes.bqmc.support.Engine;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
 import org.awaitility.Awaitility;
@@ -19,9 +20,18 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.Parameter;
+import org.junit.jupiter.params.ParameterizedClass;
+import org.junit.jupiter.params.provider.EnumSource;
 
-/** Contract section 4: AGNES_REGISTRY_FILE imported at start and on every change. */
+/** Contract section 4, on both engines: AGNES_REGISTRY_FILE imported at start and on every change. */
+@ParameterizedClass
+@EnumSource(Engine.class)
 class RegistryFileTest {
+
+    @Parameter
+    Engine engine;
+
 
     @TempDir
     Path dir;
@@ -47,7 +57,7 @@ class RegistryFileTest {
                   source_type: csv
                 """);
         logs = LogCapture.open();
-        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
+        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl(), engine);
         env.put("AGNES_REGISTRY_FILE", file.toString());
         service = TestService.start(env);
         await(() -> registry().size() == 2);
