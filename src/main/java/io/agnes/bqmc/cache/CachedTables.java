@@ -27,7 +27,7 @@ public class CachedTables {
     /**
      * Timestamps are formatted and freshness is judged in the query, vectorized: done per row in
      * Java they were half the cost of an answer (docs/BENCHMARKS.md, B4). Parameter: the
-     * moment (epoch microseconds) a successful refresh must be newer than to count as fresh.
+     * moment a successful refresh must be at or after to count as fresh.
      * Freshness per contract section 7: fresh while the last successful refresh is at most the
      * threshold old; without one, error if an error was recorded, else never_fetched.
      */
@@ -36,18 +36,18 @@ public class CachedTables {
                    CASE
                        WHEN c.refreshed_at IS NULL AND c.error_at IS NULL THEN 'never_fetched'
                        WHEN c.refreshed_at IS NULL THEN 'error'
-                       WHEN %s >= ? THEN 'fresh'
+                       WHEN %s THEN 'fresh'
                        ELSE 'stale'
                    END
             FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
             WHERE %s ORDER BY r.id""";
 
     /**
-     * The count and a hash of every column the rows show, and the moment (epoch microseconds)
-     * the next fresh table turns stale: one vectorized scan. Parameter as for {@link #ROWS}.
+     * The count and a combination of the rows' versions, and the moment (epoch microseconds) the
+     * next fresh table turns stale: one scan. Parameter as for {@link #ROWS}.
      */
     private static final String FINGERPRINT = """
-            SELECT count(*), bit_xor(%s), min(%s) FILTER (WHERE %s >= ?)
+            SELECT count(*), bit_xor(%s), min(%s) FILTER (WHERE %s)
             FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
             WHERE %s""";
 
@@ -68,6 +68,7 @@ public class CachedTables {
     }
 
     private final DataSource dataSource;
+    private final Dialect dialect;
     private final Duration threshold;
     private final String rows;
     private final String fingerprint;
@@ -76,14 +77,15 @@ public class CachedTables {
     public CachedTables(DataSource dataSource, Dialect dialect, Duration threshold) {
         this.dataSource = dataSource;
         this.threshold = threshold;
-        String refreshed = dialect.epochMicros("c.refreshed_at");
+        this.dialect = dialect;
+        String freshSince = "c.refreshed_at >= " + dialect.timestampParam();
         this.rows = String.format(ROWS, dialect.isoUtc("c.refreshed_at"), dialect.jsonListText("c.clustered_by"),
-                dialect.jsonListText("c.known_columns"), dialect.isoUtc("c.error_at"), refreshed,
+                dialect.jsonListText("c.known_columns"), dialect.isoUtc("c.error_at"), freshSince,
                 RegistryTable.IS_REMOTE_BIGQUERY);
-        this.fingerprint = String.format(FINGERPRINT, dialect.rowHash("r.id, " + refreshed + ", c.\"rows\", c.size_bytes,"
-                        + " c.partition_by, " + dialect.jsonText("c.clustered_by") + ", c.entity_type, "
-                        + dialect.jsonText("c.known_columns") + ", " + dialect.epochMicros("c.error_at") + ", c.error_msg"),
-                refreshed, refreshed, RegistryTable.IS_REMOTE_BIGQUERY);
+        this.fingerprint = String.format(FINGERPRINT, dialect.rowVersion("r", "c", "r.id, c.refreshed_at, c.\"rows\","
+                        + " c.size_bytes, c.partition_by, " + dialect.jsonText("c.clustered_by") + ", c.entity_type, "
+                        + dialect.jsonText("c.known_columns") + ", c.error_at, c.error_msg"),
+                dialect.epochMicros("c.refreshed_at"), freshSince, RegistryTable.IS_REMOTE_BIGQUERY);
     }
 
     public Fingerprint fingerprint(Instant now) throws SQLException {
@@ -111,7 +113,7 @@ public class CachedTables {
 
     private PreparedStatement prepare(Connection c, String sql, Instant now) throws SQLException {
         PreparedStatement ps = c.prepareStatement(sql);
-        ps.setLong(1, Dialect.epochMicros(now.minus(threshold)));
+        ps.setString(1, dialect.timestampText(now.minus(threshold)));
         return ps;
     }
 

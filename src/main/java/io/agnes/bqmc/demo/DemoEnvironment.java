@@ -9,6 +9,7 @@ import java.util.Map;
 
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
+import io.agnes.bqmc.db.DatabaseUrl;
 
 /**
  * Prepares {@code --demo}: starts the {@link BigQueryStandIn}, writes the sample registry file,
@@ -46,6 +47,16 @@ public final class DemoEnvironment {
         environment.putIfAbsent("BIGQUERY_RETRY_INITIAL_DELAY_MS", "250");
 
         String api = "http://localhost:" + environment.getOrDefault("PORT", "8080");
+        // DATABASE_URL wins, as always: the demo then runs on that PostgreSQL (without its credentials here)
+        String platform = environment.get("DATABASE_URL");
+        String shownDatabase = database.toString();
+        if (platform != null && !platform.isBlank()) {
+            try {
+                shownDatabase = DatabaseUrl.parse(platform).toString();
+            } catch (IllegalArgumentException invalid) {
+                // the service says why with one WARN, and stays on the demo's own file
+            }
+        }
         System.out.printf("""
 
                 bq-metadata-cache demo
@@ -61,7 +72,7 @@ public final class DemoEnvironment {
                     curl -s -X POST -H 'Authorization: Bearer %4$s' '%8$s/api/v2/metadata-cache/refresh?table=orders'
                   Ctrl+C to stop.
 
-                """, standIn.url(), registry, database, adminToken, tokens,
+                """, standIn.url(), registry, shownDatabase, adminToken, tokens,
                 environment.get("SCHEDULER_STARTUP_GRACE_SECONDS"),
                 environment.get("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL"), api);
         return standIn;

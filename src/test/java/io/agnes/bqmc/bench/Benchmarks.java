@@ -29,6 +29,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
+import io.agnes.bqmc.db.PlatformTables;
+import io.agnes.bqmc.support.Postgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 
@@ -60,7 +62,7 @@ public final class Benchmarks {
         String jar = "target/bq-metadata-cache.jar";
         List<String> jvm = new ArrayList<>();
         int repeats = 3;
-        String only = "B1,B2,B3,B4,B5,B6,B7";
+        String only = "B1,B2,B3,B4,B5,B6,B7,B11";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cases" -> only = args[++i];
@@ -86,6 +88,9 @@ public final class Benchmarks {
             }
             if (cases.contains("B3") || cases.contains("B4") || cases.contains("B5")) {
                 b.throughputCaseAndStatus(standIn);
+            }
+            if (cases.contains("B11")) {
+                b.scaleOutCase(standIn);
             }
         }
         b.print();
@@ -187,6 +192,67 @@ public final class Benchmarks {
         }
     }
 
+    /** Three replicas on one PostgreSQL: a run is as quick as on one, and status reads spread over all three. */
+    private void scaleOutCase(LatencyStandIn standIn) throws Exception {
+        int n = 10_000;
+        int concurrency = 32;
+        int latencyMs = 20;
+        standIn.latencyMs(latencyMs);
+        try (Postgres pg = Postgres.start()) {
+            String database = pg.createDatabase();
+            try (Connection c = pg.connect(database); Statement s = c.createStatement()) {
+                PlatformTables.create(c, true);
+                s.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
+                        + " SELECT 'bench_' || i, 'bench_' || i, 'bigquery', 'ds', 'bench_' || i, 'remote'"
+                        + " FROM generate_series(0, " + (n - 1) + ") i");
+            }
+            Map<String, String> env = Map.of("DATABASE_URL", pg.platformUrl(database),
+                    "AGNES_TOKENS_FILE", work.resolve("B11-tokens").toString());
+            List<Service> replicas = new ArrayList<>();
+            try {
+                for (int i = 1; i <= 3; i++) {
+                    replicas.add(Service.start(this, standIn, 0, concurrency, "B11-r" + i, env));
+                }
+                for (Service r : replicas) {
+                    r.run(); // warm-up, on each: JIT, pools (B10 measures a cold run)
+                }
+                List<Long> durations = new ArrayList<>();
+                int[] perTable = null;
+                for (int i = 0; i < repeats; i++) {
+                    standIn.reset();
+                    JsonNode run = replicas.get((i + 1) % 3).run();
+                    durations.add(run.get("duration_ms").asLong());
+                    perTable = standIn.requestsPerTableRange();
+                    if (run.get("succeeded").asInt() != n) {
+                        throw new IllegalStateException("B11: run did not succeed for every table: " + run);
+                    }
+                }
+                long median = median(durations);
+                double ideal = (double) n / concurrency * latencyMs;
+                row("B11", String.format(Locale.ROOT, "3 replicas on PostgreSQL: refresh-all N=%,d, %d ms/lookup,"
+                                + " concurrency %d, triggered on each replica in turn", n, latencyMs, concurrency),
+                        String.format(Locale.ROOT, "%,d ms vs ideal %,.0f ms: ratio %.3f (runs: %s); %d..%d request(s)"
+                                + " per table", median, ideal, median / ideal, durations, perTable[0], perTable[1]),
+                        "<= 1.10; exactly 1 per table", median / ideal <= 1.10 && perTable[0] == 1 && perTable[1] == 1);
+
+                String status = "/api/v2/metadata-cache/status";
+                Latency one = latency(replicas.get(0).base + status, replicas.get(0).token, 200);
+                double oneRate = throughput(List.of(replicas.get(0).base + status), replicas.get(0).token, 8,
+                        Duration.ofSeconds(8));
+                double allRate = throughput(replicas.stream().map(r -> r.base + status).toList(),
+                        replicas.get(0).token, 8, Duration.ofSeconds(8));
+                row("B11 status", String.format(Locale.ROOT, "status with %,d rows on PostgreSQL: 8 clients on one"
+                                + " replica, then spread over three", n),
+                        String.format(Locale.ROOT, "median %.1f ms on one; %.0f req/s on one, %.0f req/s over three",
+                                one.median, oneRate, allRate), "reported (2 cores shared by all)", true);
+            } finally {
+                for (Service r : replicas) {
+                    r.close();
+                }
+            }
+        }
+    }
+
     // ---- measuring
 
     record Latency(double median, double p99) {
@@ -209,11 +275,17 @@ public final class Benchmarks {
     }
 
     private static double throughput(String url, String token, int clients, Duration duration) throws Exception {
+        return throughput(List.of(url), token, clients, duration);
+    }
+
+    /** Requests per second of {@code clients} callers, client i asking {@code urls[i % urls.size()]}. */
+    private static double throughput(List<String> urls, String token, int clients, Duration duration) throws Exception {
         LongAdder done = new LongAdder();
         AtomicBoolean stop = new AtomicBoolean();
         CountDownLatch finished = new CountDownLatch(clients);
         AtomicLong failures = new AtomicLong();
         for (int c = 0; c < clients; c++) {
+            String url = urls.get(c % urls.size());
             Thread t = new Thread(() -> {
                 HttpClient own = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
                 try {
@@ -239,7 +311,7 @@ public final class Benchmarks {
         finished.await(60, TimeUnit.SECONDS);
         double seconds = (System.nanoTime() - start) / 1e9;
         if (failures.get() > 0) {
-            throw new IllegalStateException(failures.get() + " failed requests to " + url);
+            throw new IllegalStateException(failures.get() + " failed requests to " + urls);
         }
         return done.sum() / seconds;
     }
@@ -297,10 +369,19 @@ public final class Benchmarks {
 
         static Service start(Benchmarks b, LatencyStandIn standIn, int tables, int concurrency, String name)
                 throws Exception {
+            return start(b, standIn, tables, concurrency, name, Map.of());
+        }
+
+        /** With {@code extraEnv} on top; tables are registered only in the DuckDB file of its own. */
+        static Service start(Benchmarks b, LatencyStandIn standIn, int tables, int concurrency, String name,
+                             Map<String, String> extraEnv) throws Exception {
             Path dir = Files.createDirectories(b.work.resolve(name));
             Path db = dir.resolve("system.duckdb");
-            register(db, tables);
-            String token = TokenIssuer.issue(dir.resolve("tokens"), "bench@example.com", Role.ADMIN, null);
+            if (tables > 0) {
+                register(db, tables);
+            }
+            Path tokens = Path.of(extraEnv.getOrDefault("AGNES_TOKENS_FILE", dir.resolve("tokens").toString()));
+            String token = TokenIssuer.issue(tokens, "bench@example.com", Role.ADMIN, null);
             int port = freePort();
             Map<String, String> env = new HashMap<>();
             env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
@@ -310,12 +391,14 @@ public final class Benchmarks {
             env.put("PORT", Integer.toString(port));
             env.put("MANAGEMENT_PORT", Integer.toString(freePort()));
             env.put("AGNES_DB_URL", "jdbc:duckdb:" + db);
-            env.put("AGNES_TOKENS_FILE", dir.resolve("tokens").toString());
+            env.put("AGNES_TOKENS_FILE", tokens.toString());
             env.put("SCHEDULER_STARTUP_GRACE_SECONDS", "86400");
             env.put("BIGQUERY_API_URL", standIn.url());
             env.put("BIGQUERY_PROJECT", "bench-project");
             env.put("BIGQUERY_MAX_ATTEMPTS", "1");
             env.put("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", Integer.toString(concurrency));
+            env.put("REPLICA_ID", name);
+            env.putAll(extraEnv);
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
             command.addAll(b.jvmOptions);
