@@ -2,7 +2,6 @@ package io.agnes.bqmc.cli;
 
 import java.io.PrintWriter;
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.SQLException;
 import java.util.Properties;
 import java.util.concurrent.Callable;
@@ -44,14 +43,7 @@ public class InitPlatformCommand implements Callable<Integer> {
             err.flush();
             return 2;
         }
-        Properties credentials = new Properties();
-        if (url.user() != null) {
-            credentials.setProperty("user", url.user());
-        }
-        if (url.password() != null) {
-            credentials.setProperty("password", url.password());
-        }
-        try (Connection c = DriverManager.getConnection(url.jdbcUrl(), credentials)) {
+        try (Connection c = url.connect(new Properties())) {
             PlatformTables.create(c, !withoutBqFqn);
         } catch (SQLException e) {
             err.println("db init-platform: " + url + ": " + e.getMessage());

@@ -1,14 +1,12 @@
 package io.agnes.bqmc.db;
 
 import java.sql.Connection;
-import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -49,14 +47,7 @@ public final class AdvisoryLock implements AutoCloseable {
 
     /** Takes the lock if it is free; empty when another session holds it. */
     public static Optional<AdvisoryLock> tryAcquire(DatabaseUrl url, long key) throws SQLException {
-        Properties props = Database.postgresProperties((int) LEASE.toSeconds());
-        if (url.user() != null) {
-            props.setProperty("user", url.user());
-        }
-        if (url.password() != null) {
-            props.setProperty("password", url.password());
-        }
-        Connection c = DriverManager.getConnection(url.jdbcUrl(), props);
+        Connection c = url.connect(Database.postgresProperties((int) LEASE.toSeconds()));
         try {
             try (Statement s = c.createStatement()) {
                 s.execute("SET idle_session_timeout = " + IDLE_SESSION_TIMEOUT.toMillis());

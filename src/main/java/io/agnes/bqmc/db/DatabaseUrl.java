@@ -4,9 +4,13 @@ import java.net.URI;
 import java.net.URISyntaxException;
 import java.net.URLDecoder;
 import java.nio.charset.StandardCharsets;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Properties;
 
 /**
  * Where the system database is, with its credentials kept apart: {@link #jdbcUrl()} and
@@ -38,6 +42,19 @@ public record DatabaseUrl(String jdbcUrl, String user, String password) {
 
     public Dialect dialect() {
         return Dialect.of(jdbcUrl);
+    }
+
+    /** A connection of its own, outside any pool, with the driver's {@code settings} and these credentials. */
+    public Connection connect(Properties settings) throws SQLException {
+        Properties props = new Properties();
+        props.putAll(settings);
+        if (user != null) {
+            props.setProperty("user", user);
+        }
+        if (password != null) {
+            props.setProperty("password", password);
+        }
+        return DriverManager.getConnection(jdbcUrl, props);
     }
 
     /** Safe to log: the JDBC URL, which holds no credentials. */
