@@ -35,7 +35,9 @@ import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.agnes.bqmc.registry.RegistryFileImporter;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.TargetResolver;
+import io.agnes.bqmc.support.BuildInfo;
 import io.agnes.bqmc.support.Times;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
@@ -89,6 +91,9 @@ public final class ServiceConfiguration {
                 factory.setServiceAccountKeyFile(settings.credentialsFile().toString());
             }
             factory.setProjectId(settings.bigQueryProject());
+            factory.setQuotaProjectId(settings.quotaProject());
+            factory.setUserAgent("bq-metadata-cache/" + BuildInfo.version());
+            factory.setProxies(settings.proxies());
             factory.setTimeoutSeconds(settings.bigQueryTimeoutSeconds());
             factory.setMaxConnections(Math.max(20, settings.refreshConcurrency() + 4));
             return factory;
@@ -121,8 +126,13 @@ public final class ServiceConfiguration {
         @Override
         public void configure(CamelContext context) throws Exception {
             int port = context.getRegistry().lookupByNameAndType("settings", Settings.class).port();
-            // once the API server listens: JSON for the errors Vert.x answers before any route runs
-            context.addStartupListener((ctx, alreadyStarted) -> JsonHttpErrors.install(ctx, port));
+            context.addStartupListener((ctx, alreadyStarted) -> {
+                // once the API server listens: JSON for the errors Vert.x answers before any route runs
+                JsonHttpErrors.install(ctx, port);
+                // the client built and its credentials read before the first run is due: a problem is told now
+                ctx.getRegistry().lookupByNameAndType("bigQueryConnectionFactory", ConfiguredBigQueryConnectionFactory.class)
+                        .prepare();
+            });
         }
     }
 
@@ -150,8 +160,11 @@ public final class ServiceConfiguration {
         }
 
         @BindToRegistry
-        public DatabaseHealthCheck databaseHealthCheck(DataSource dataSource) {
-            return new DatabaseHealthCheck(dataSource);
+        public DatabaseHealthCheck databaseHealthCheck(DataSource dataSource, MeterRegistry meters) {
+            DatabaseHealthCheck check = new DatabaseHealthCheck(dataSource);
+            Gauge.builder("bqmc.database.up", check, c -> c.reachable() ? 1 : 0)
+                    .description("1 while the system database hands out a working connection, else 0").register(meters);
+            return check;
         }
     }
 
@@ -191,8 +204,10 @@ public final class ServiceConfiguration {
 
         @BindToRegistry
         public RefreshMetrics refreshMetrics(MeterRegistry meters, SingleFlightRoutePolicy singleFlight,
-                                             RunHistory history, Settings settings) throws SQLException {
-            return new RefreshMetrics(meters, singleFlight, history, settings.replica(), Clock.systemUTC());
+                                             RunHistory history, ConfiguredBigQueryConnectionFactory bigQuery,
+                                             Settings settings) throws SQLException {
+            return new RefreshMetrics(meters, singleFlight, history, () -> bigQuery.credentialsProblem() == null,
+                    Duration.ofSeconds(settings.refreshIntervalSeconds()), settings.replica(), Clock.systemUTC());
         }
     }
 

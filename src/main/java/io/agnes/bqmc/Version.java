@@ -1,5 +1,6 @@
 package io.agnes.bqmc;
 
+import io.agnes.bqmc.support.BuildInfo;
 import picocli.CommandLine;
 
 /** The version from the jar's manifest, for {@code --version}. */
@@ -7,7 +8,6 @@ public class Version implements CommandLine.IVersionProvider {
 
     @Override
     public String[] getVersion() {
-        String v = Version.class.getPackage().getImplementationVersion();
-        return new String[] {"bq-metadata-cache " + (v == null ? "(development build)" : v)};
+        return new String[] {"bq-metadata-cache " + BuildInfo.version()};
     }
 }

@@ -9,6 +9,7 @@ import java.util.List;
 import com.google.api.client.http.HttpTransport;
 import com.google.api.client.http.apache.v2.ApacheHttpTransport;
 import com.google.api.gax.retrying.RetrySettings;
+import com.google.api.gax.rpc.FixedHeaderProvider;
 import com.google.auth.Credentials;
 import com.google.auth.oauth2.GoogleCredentials;
 import com.google.cloud.NoCredentials;
@@ -16,6 +17,8 @@ import com.google.cloud.http.HttpTransportOptions;
 import com.google.cloud.bigquery.BigQuery;
 import com.google.cloud.bigquery.BigQueryOptions;
 import org.apache.camel.component.google.bigquery.GoogleBigQueryConnectionFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * camel-google-bigquery's connection factory, configured as a bean: API URL override
@@ -27,6 +30,8 @@ import org.apache.camel.component.google.bigquery.GoogleBigQueryConnectionFactor
  */
 public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectionFactory {
 
+    private static final Logger LOG = LoggerFactory.getLogger(ConfiguredBigQueryConnectionFactory.class);
+
     static final String BIGQUERY_SCOPE = "https://www.googleapis.com/auth/bigquery";
 
     /** A failed credential lookup is remembered this long, so a run does not repeat it per table. */
@@ -36,6 +41,9 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     static final String PLACEHOLDER_PROJECT = "bq-metadata-cache";
 
     private String projectId;
+    private String quotaProjectId;
+    private String userAgent = "bq-metadata-cache";
+    private HttpProxies proxies = HttpProxies.NONE;
     private int timeoutSeconds = 30;
     private int maxConnections = 20;
     private volatile BigQuery client;
@@ -47,6 +55,21 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         this.projectId = projectId;
     }
 
+    /** {@code BIGQUERY_QUOTA_PROJECT}: the project every request is billed and counted against; null for the credentials' own. */
+    public void setQuotaProjectId(String quotaProjectId) {
+        this.quotaProjectId = quotaProjectId;
+    }
+
+    /** Sent with every request, so BigQuery's audit logs and the proxies on the way can tell this service. */
+    public void setUserAgent(String userAgent) {
+        this.userAgent = userAgent;
+    }
+
+    /** {@code HTTPS_PROXY}, {@code HTTP_PROXY}, {@code NO_PROXY}. */
+    public void setProxies(HttpProxies proxies) {
+        this.proxies = proxies;
+    }
+
     /** Connect and read timeout of one request. */
     public void setTimeoutSeconds(int timeoutSeconds) {
         this.timeoutSeconds = timeoutSeconds;
@@ -55,6 +78,31 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     /** Pooled HTTP connections: at least one per concurrent lookup, so a run reuses its connections. */
     public void setMaxConnections(int maxConnections) {
         this.maxConnections = maxConnections;
+    }
+
+    /**
+     * Builds the client now, reading the credentials but sending nothing: at start, so a
+     * service without usable credentials says so at once (one WARN naming the cause and what
+     * to set) rather than with every table's no_data, and the first run finds the client ready.
+     */
+    public void prepare() {
+        String problem = credentialsProblem();
+        if (problem != null) {
+            LOG.warn("BigQuery credentials are missing or unusable ({}): every table ends no_data until they are."
+                    + " Set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file (role BigQuery Metadata Viewer),"
+                    + " or run where application default credentials exist (gcloud auth application-default login,"
+                    + " or a Google Cloud runtime)", problem);
+        }
+    }
+
+    /** Null while the client can be built, else why not (a failed attempt is remembered for a minute). */
+    public String credentialsProblem() {
+        try {
+            getDefaultClient();
+            return null;
+        } catch (BigQueryNotConfiguredException e) {
+            return e.getMessage();
+        }
     }
 
     @Override
@@ -88,6 +136,8 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         HttpTransport transport = new ApacheHttpTransport(ApacheHttpTransport.newDefaultHttpClientBuilder()
                 .setMaxConnPerRoute(maxConnections)
                 .setMaxConnTotal(maxConnections)
+                .setRoutePlanner(proxies.routePlanner())
+                .setDefaultCredentialsProvider(proxies.credentials())
                 .build());
         BigQueryOptions.Builder builder = BigQueryOptions.newBuilder()
                 .setCredentials(credentials())
@@ -99,7 +149,11 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
                         .setConnectTimeout(timeoutMs)
                         .setReadTimeout(timeoutMs)
                         .build())
+                .setHeaderProvider(FixedHeaderProvider.create("user-agent", userAgent))
                 .setRetrySettings(RetrySettings.newBuilder().setMaxAttempts(1).build());
+        if (quotaProjectId != null) {
+            builder.setQuotaProjectId(quotaProjectId);
+        }
         if (getServiceURL() != null) {
             builder.setHost(stripTrailingSlash(getServiceURL()));
         }

@@ -56,6 +56,36 @@ public final class FailureClassifier {
         return false;
     }
 
+    /**
+     * A short name for the kind of failure, for counting: BigQuery's own reason where it gives
+     * one ({@code accessDenied}, {@code rateLimitExceeded}, ...), else {@code timeout},
+     * {@code connection}, {@code http_<status>}, or {@code unreadable_answer}.
+     */
+    public static String kind(Throwable e) {
+        if (e instanceof BigQueryException bq) {
+            if (bq.getCause() instanceof InterruptedException || hasCause(bq, SocketTimeoutException.class)) {
+                return "timeout";
+            }
+            if (bq.getReason() != null && !bq.getReason().isBlank()) {
+                return bq.getReason();
+            }
+            if (isConnectionFailure(bq)) {
+                return "connection";
+            }
+            return bq.getCode() > 0 ? "http_" + bq.getCode() : "unreadable_answer";
+        }
+        return "unexpected";
+    }
+
+    private static boolean hasCause(Throwable e, Class<? extends Throwable> type) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (type.isInstance(t)) {
+                return true;
+            }
+        }
+        return false;
+    }
+
     /** The stored error text: {@code <ExceptionSimpleName>: <message>}. */
     public static String describe(Throwable e) {
         String message = e.getMessage();

@@ -18,7 +18,10 @@ public sealed interface LookupResult {
     record NotConfigured(String reason) implements LookupResult {
     }
 
-    /** A final failure (400, 401, 403 accessDenied/quotaExceeded, an unreadable answer): its error text. */
-    record Failed(String error) implements LookupResult {
+    /**
+     * A final failure (400, 401, 403 accessDenied/quotaExceeded, an unreadable answer): its
+     * error text, and its {@link FailureClassifier#kind kind} for counting.
+     */
+    record Failed(String error, String kind) implements LookupResult {
     }
 }

@@ -38,7 +38,7 @@ public class TableLookup {
             if (FailureClassifier.isRetryable(e)) {
                 throw new RetryableBigQueryException(e);
             }
-            return new LookupResult.Failed(FailureClassifier.describe(e));
+            return new LookupResult.Failed(FailureClassifier.describe(e), FailureClassifier.kind(e));
         }
     }
 }

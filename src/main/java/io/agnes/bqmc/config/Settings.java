@@ -5,6 +5,7 @@ import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
+import io.agnes.bqmc.bigquery.HttpProxies;
 import io.agnes.bqmc.db.DatabaseUrl;
 
 /**
@@ -18,6 +19,8 @@ import io.agnes.bqmc.db.DatabaseUrl;
  * @param credentialsFile    null for application default credentials
  * @param database           {@code DATABASE_URL} when set, else {@code AGNES_DB_URL}
  * @param replica            this replica's name in logs, metrics and the run history
+ * @param quotaProject       {@code BIGQUERY_QUOTA_PROJECT}, null when unset
+ * @param proxies            the standard proxy variables
  */
 public record Settings(
         long refreshIntervalSeconds,
@@ -35,7 +38,9 @@ public record Settings(
         long retryInitialDelayMs,
         int port,
         int managementPort,
-        String replica) {
+        String replica,
+        String quotaProject,
+        HttpProxies proxies) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;

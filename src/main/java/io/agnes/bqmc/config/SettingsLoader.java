@@ -10,6 +10,7 @@ import java.util.Properties;
 import java.util.function.Function;
 
 import io.agnes.bqmc.bigquery.BigQueryTarget;
+import io.agnes.bqmc.bigquery.HttpProxies;
 import io.agnes.bqmc.db.DatabaseUrl;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -70,7 +71,31 @@ public final class SettingsLoader {
                         longInRange(0, Settings.RETRY_MAX_DELAY_MS, "a whole number of milliseconds from 0 to 32000")),
                 read("PORT", "app.server.port", intInRange(1, 65535, "a TCP port from 1 to 65535")),
                 read("MANAGEMENT_PORT", "app.management.port", intInRange(1, 65535, "a TCP port from 1 to 65535")),
-                replica());
+                replica(),
+                read("BIGQUERY_QUOTA_PROJECT", "app.bigquery.quota-project", SettingsLoader::projectId),
+                new HttpProxies(proxy("HTTPS_PROXY"), proxy("HTTP_PROXY"),
+                        HttpProxies.parseNoProxy(either("NO_PROXY") == null ? "" : either("NO_PROXY"))));
+    }
+
+    /** The standard variables are read in upper case, else in lower case, as curl does. */
+    private String either(String variable) {
+        String upper = env.get(variable);
+        return upper != null && !upper.isBlank() ? upper : env.get(variable.toLowerCase(java.util.Locale.ROOT));
+    }
+
+    /** A proxy variable; its value may hold a password, so a rejected one is named, not shown. */
+    private URI proxy(String variable) {
+        String raw = either(variable);
+        if (raw == null || raw.isBlank()) {
+            return null;
+        }
+        try {
+            return HttpProxies.parseProxy(raw);
+        } catch (IllegalArgumentException e) {
+            LOG.warn("Ignoring invalid {} (value not shown: it may hold credentials): must be {}; BigQuery is reached"
+                    + " without it", variable, e.getMessage());
+            return null;
+        }
     }
 
     /**

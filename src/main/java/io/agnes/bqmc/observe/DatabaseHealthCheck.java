@@ -45,6 +45,21 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
 
     @Override
     protected void doCall(HealthCheckResultBuilder builder, Map<String, Object> options) {
+        String problem = probe();
+        if (problem == null) {
+            builder.up();
+        } else {
+            builder.message(problem).down();
+        }
+    }
+
+    /** For the {@code bqmc_database_up} gauge: the same probe, the same bound. */
+    public boolean reachable() {
+        return probe() == null;
+    }
+
+    /** Null when the database answers, else what is wrong; within {@link #ANSWER_SECONDS}. */
+    private String probe() {
         Future<String> current;
         synchronized (this) {
             if (probe == null || probe.isDone()) {
@@ -53,19 +68,14 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
             current = probe;
         }
         try {
-            String problem = current.get(ANSWER_SECONDS, TimeUnit.SECONDS);
-            if (problem == null) {
-                builder.up();
-            } else {
-                builder.message(problem).down();
-            }
+            return current.get(ANSWER_SECONDS, TimeUnit.SECONDS);
         } catch (TimeoutException e) {
-            builder.message("database unreachable: no connection within " + ANSWER_SECONDS + " s").down();
+            return "database unreachable: no connection within " + ANSWER_SECONDS + " s";
         } catch (ExecutionException e) {
-            builder.message("database unreachable: " + e.getCause().getMessage()).down();
+            return "database unreachable: " + e.getCause().getMessage();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            builder.down();
+            return "interrupted";
         }
     }
 

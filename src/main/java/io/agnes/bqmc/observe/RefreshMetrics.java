@@ -10,6 +10,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
@@ -37,6 +38,8 @@ public class RefreshMetrics implements RefreshEvents {
     private final RunHistory history;
     private final Counter retries;
     private final Timer runDuration;
+    private final BooleanSupplier credentialsUsable;
+    private final Duration interval;
     private volatile Snapshot snapshot;
     private final AtomicBoolean reading = new AtomicBoolean();
     private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
@@ -49,11 +52,18 @@ public class RefreshMetrics implements RefreshEvents {
     private record Snapshot(RunRecord lastRun, Instant lastSuccess, Instant readAt) {
     }
 
+    /**
+     * @param credentialsUsable whether BigQuery's client can be built with its credentials now
+     * @param interval          the timer's interval, exported for alert rules to compare against
+     */
     public RefreshMetrics(MeterRegistry registry, SingleFlightRoutePolicy singleFlight, RunHistory history,
-                          String replica, Clock clock) throws SQLException {
+                          BooleanSupplier credentialsUsable, Duration interval, String replica, Clock clock)
+            throws SQLException {
         this.clock = clock;
         this.registry = registry;
         this.history = history;
+        this.credentialsUsable = credentialsUsable;
+        this.interval = interval;
         this.snapshot = read();
 
         retries = Counter.builder("bqmc.bigquery.retries")
@@ -69,8 +79,23 @@ public class RefreshMetrics implements RefreshEvents {
         Gauge.builder("bqmc.run.lock.held", singleFlight, p -> p.current().isPresent() ? 1 : 0).tag("replica", replica)
                 .description("1 on the replica that holds the run lock (runs the refresh in flight), else 0")
                 .register(registry);
+        // gauges hold their object weakly: each reads this one, which the registry's owners keep
+        Gauge.builder("bqmc.bigquery.credentials.ok", this, m -> m.credentialsUsable.getAsBoolean() ? 1 : 0)
+                .description("1 while the BigQuery credentials are usable, 0 while every table ends no_data for want of them")
+                .register(registry);
         Gauge.builder("bqmc.last.successful.run.age", this, RefreshMetrics::lastSuccessAgeSeconds)
                 .description("Seconds since the last successful run finished (NaN before the first)")
+                .baseUnit("seconds").register(registry);
+        // 0 before the first success, so "time() - this > limit" fires for a cache that was never refreshed
+        Gauge.builder("bqmc.last.successful.run.timestamp", this, RefreshMetrics::lastSuccessEpochSeconds)
+                .description("When the last successful run finished, in seconds since the epoch (0 before the first)")
+                .baseUnit("seconds").register(registry);
+        for (TableStatus outcome : TableStatus.values()) {
+            Gauge.builder("bqmc.last.run.tables", this, m -> m.lastRunTables(outcome)).tag("outcome", outcome.wire())
+                    .description("Tables of the newest finished run (any replica's), by outcome").register(registry);
+        }
+        Gauge.builder("bqmc.refresh.interval", this, m -> m.interval.toSeconds())
+                .description("The timer's interval (SCHEDULER_BQ_METADATA_REFRESH_INTERVAL), for alert rules")
                 .baseUnit("seconds").register(registry);
     }
 
@@ -121,6 +146,13 @@ public class RefreshMetrics implements RefreshEvents {
     }
 
     @Override
+    public void runFailed(String trigger) {
+        Counter.builder("bqmc.runs.failed").tag("trigger", trigger)
+                .description("Refresh runs that ended with an error instead of a summary, by trigger").register(registry)
+                .increment();
+    }
+
+    @Override
     public void tableFinished(TableStatus status) {
         tables(status == null ? TableStatus.ERROR : status).increment();
     }
@@ -139,6 +171,23 @@ public class RefreshMetrics implements RefreshEvents {
 
     public Instant lastSuccess() {
         return current().lastSuccess();
+    }
+
+    double lastRunTables(TableStatus outcome) {
+        RunRecord run = lastRun();
+        if (run == null) {
+            return 0;
+        }
+        return switch (outcome) {
+            case OK -> run.succeeded();
+            case NO_DATA -> run.noData();
+            case ERROR -> run.failed();
+        };
+    }
+
+    double lastSuccessEpochSeconds() {
+        Instant at = lastSuccess();
+        return at == null ? 0 : at.toEpochMilli() / 1000.0;
     }
 
     double lastSuccessAgeSeconds() {

@@ -19,4 +19,7 @@ public interface RefreshEvents {
     void tableFinished(TableStatus status);
 
     void runFinished(RunRecord run);
+
+    /** A run ended with an error before it could finish (the database went away under it, say). */
+    void runFailed(String trigger);
 }

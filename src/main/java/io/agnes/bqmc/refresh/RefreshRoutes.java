@@ -46,6 +46,7 @@ public class RefreshRoutes extends RouteBuilder {
         from("direct:refresh-all").routeId("refresh-all").shutdownRoute(ShutdownRoute.Defer)
                 .errorHandler(noErrorHandler())
                 .routePolicyRef("singleFlightRoutePolicy")
+                .onCompletion().onFailureOnly().process(steps::runFailed).end()
                 .process(steps::startRun)
                 .setBody(constant(registry.selectRemoteBigQuery()))
                 .to("jdbc:dataSource?outputType=SelectList")

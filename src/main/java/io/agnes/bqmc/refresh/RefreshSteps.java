@@ -90,7 +90,7 @@ public class RefreshSteps {
         TableRefresh refresh = table(exchange);
         if (exchange.getContext().isStopping()) {
             // the rest of a run is not worth a BigQuery call the stop would cut short
-            refresh.failed(PendingTables.INTERRUPTED);
+            refresh.failed(PendingTables.INTERRUPTED, "interrupted");
             return;
         }
         if (!refresh.mayGoOn()) {
@@ -100,9 +100,9 @@ public class RefreshSteps {
         if (resolution instanceof TargetResolver.Resolved r) {
             refresh.target(r.target());
         } else if (resolution instanceof TargetResolver.Invalid i) {
-            refresh.failed(i.reason());
+            refresh.failed(i.reason(), "invalid_identifier");
         } else if (resolution instanceof TargetResolver.NotConfigured n) {
-            refresh.noData(n.reason());
+            refresh.noData(n.reason(), "no_project");
         }
     }
 
@@ -141,7 +141,7 @@ public class RefreshSteps {
     /** After the last redelivery: the table keeps its last good numbers and records why. */
     public void lookupExhausted(Exchange exchange) {
         RetryableBigQueryException e = exchange.getProperty(Exchange.EXCEPTION_CAUGHT, RetryableBigQueryException.class);
-        table(exchange).failed(FailureClassifier.describe(e.getCause()));
+        table(exchange).failed(FailureClassifier.describe(e.getCause()), FailureClassifier.kind(e.getCause()));
     }
 
     /** Anything unforeseen (an unmappable answer, a client bug) is this table's error, not the run's. */
@@ -152,7 +152,7 @@ public class RefreshSteps {
         }
         TableRefresh refresh = table(exchange);
         LOG.warn("unexpected failure looking up table_id={}", LogText.safe(refresh.tableId()), e);
-        refresh.failed(FailureClassifier.describe(e));
+        refresh.failed(FailureClassifier.describe(e), "unexpected");
     }
 
     /**
@@ -184,7 +184,7 @@ public class RefreshSteps {
         String error = FailureClassifier.describe(e);
         LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
                 LogText.safe(error));
-        refresh.failed("cache write failed: " + error);
+        refresh.failed("cache write failed: " + error, "write_failed");
     }
 
     public void finishTable(Exchange exchange) {
@@ -192,9 +192,11 @@ public class RefreshSteps {
         refresh.finished();
         pending.done(refresh.tableId());
         events.tableFinished(refresh.status());
-        LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}",
+        // the contract's line; a table that did not end ok says why at its end
+        LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}{}",
                 refresh.run().runId(), LogText.safe(refresh.tableId()), refresh.status(),
-                refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs());
+                refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs(),
+                refresh.error() == null ? "" : " error=" + LogText.safe(refresh.error()));
     }
 
     /** The single-table refresh's answer. */
@@ -212,9 +214,17 @@ public class RefreshSteps {
         // no remote rows: the split produced nothing to tally
         RunTally.Counts counts = exchange.getMessage().getBody() instanceof RunTally.Counts c ? c : new RunTally.Counts();
         RunRecord record = counts.toRecord(run, Times.now(), replica);
-        LOG.info("bq metadata refresh: run_id={} total={} ok={} no_data={} failed={} duration_ms={}",
-                record.runId(), record.total(), record.succeeded(), record.noData(), record.failed(),
-                record.durationMs());
+        // the contract's line; a run with failures, or without credentials, says so at WARN with the count of each kind
+        boolean warn = record.failed() > 0 || counts.kinds().containsKey("no_credentials")
+                || counts.kinds().containsKey("no_project");
+        String line = "bq metadata refresh: run_id={} total={} ok={} no_data={} failed={} duration_ms={}{}";
+        Object[] values = {record.runId(), record.total(), record.succeeded(), record.noData(), record.failed(),
+            record.durationMs(), counts.kinds().isEmpty() ? "" : " errors=" + counts.kindsText()};
+        if (warn) {
+            LOG.warn(line, values);
+        } else {
+            LOG.info(line, values);
+        }
         events.runFinished(record);
         try {
             if (!run.lease().held() || !history.finished(record)) {
@@ -227,6 +237,14 @@ public class RefreshSteps {
                     LogText.safe(e.getMessage()));
         }
         exchange.getMessage().setBody(record);
+    }
+
+    /** A run that ended with an error instead of a summary; a caller merely refused was no run. */
+    public void runFailed(Exchange exchange) {
+        RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
+        if (run != null && !(exchange.getException() instanceof RefreshRefusedException)) {
+            events.runFailed(run.trigger());
+        }
     }
 
     static TableRefresh table(Exchange exchange) {

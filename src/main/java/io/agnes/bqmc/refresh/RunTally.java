@@ -1,6 +1,9 @@
 package io.agnes.bqmc.refresh;
 
 import java.time.Instant;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.stream.Collectors;
 
 import io.agnes.bqmc.history.RunRecord;
 import org.apache.camel.AggregationStrategy;
@@ -18,14 +21,28 @@ public class RunTally implements AggregationStrategy {
         private int succeeded;
         private int noData;
         private int failed;
+        private final Map<String, Integer> kinds = new TreeMap<>();
 
-        void add(TableStatus status) {
+        void add(TableStatus status, String kind) {
             total++;
+            if (status != TableStatus.OK) {
+                kinds.merge(kind == null ? "unexpected" : kind, 1, Integer::sum);
+            }
             switch (status == null ? TableStatus.ERROR : status) {
                 case OK -> succeeded++;
                 case NO_DATA -> noData++;
                 case ERROR -> failed++;
             }
+        }
+
+        /** How many tables did not end ok, by why. */
+        Map<String, Integer> kinds() {
+            return kinds;
+        }
+
+        /** {@code accessDenied:2,timeout:1} */
+        String kindsText() {
+            return kinds.entrySet().stream().map(e -> e.getKey() + ":" + e.getValue()).collect(Collectors.joining(","));
         }
 
         /** The run's record, as it finishes now. */
@@ -41,7 +58,11 @@ public class RunTally implements AggregationStrategy {
         Counts counts = oldExchange == null ? new Counts() : oldExchange.getMessage().getBody(Counts.class);
         Object table = newExchange.getMessage().getBody();
         // a table whose refresh broke before it had a state counts as failed
-        counts.add(table instanceof TableRefresh refresh ? refresh.status() : null);
+        if (table instanceof TableRefresh refresh) {
+            counts.add(refresh.status(), refresh.kind());
+        } else {
+            counts.add(null, "unexpected");
+        }
         result.getMessage().setBody(counts);
         return result;
     }

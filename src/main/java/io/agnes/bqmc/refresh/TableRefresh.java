@@ -26,6 +26,7 @@ public final class TableRefresh {
     private TableStatus status;
     private TableMetadata metadata;
     private String error;
+    private String kind;
     private boolean fencedOff;
     private long totalNanos;
 
@@ -49,8 +50,7 @@ public final class TableRefresh {
     /** Whether the run may still call BigQuery and write for this table; once not, the table is given up. */
     boolean mayGoOn() {
         if (!fencedOff && !run.lease().held()) {
-            fencedOff = true;
-            failed(FENCED_OFF);
+            fenceOff();
         }
         return !fencedOff;
     }
@@ -58,7 +58,7 @@ public final class TableRefresh {
     /** The database refused the write: the run's row is no longer the run in flight. */
     void fenceOff() {
         fencedOff = true;
-        failed(FENCED_OFF);
+        failed(FENCED_OFF, "lock_lost");
     }
 
     /** Given up: nothing is written for it. */
@@ -92,27 +92,41 @@ public final class TableRefresh {
             status = TableStatus.OK;
             metadata = found.metadata();
             error = null;
+            kind = null;
         } else if (result instanceof LookupResult.NotFound notFound) {
-            noData(notFound.reason());
+            noData(notFound.reason(), "not_found");
         } else if (result instanceof LookupResult.NotConfigured notConfigured) {
-            noData(notConfigured.reason());
+            noData(notConfigured.reason(), "no_credentials");
         } else if (result instanceof LookupResult.Failed failed) {
-            failed(failed.error());
+            failed(failed.error(), failed.kind());
         }
     }
 
-    void noData(String reason) {
+    /** @param kind a short name of why, for the run's counts: {@code not_found}, {@code no_project}, ... */
+    void noData(String reason, String kind) {
         status = TableStatus.NO_DATA;
         error = "provider returned no data: " + reason;
+        this.kind = kind;
     }
 
-    void failed(String error) {
+    /** @param kind a short name of why, for the run's counts: {@code accessDenied}, {@code timeout}, ... */
+    void failed(String error, String kind) {
         status = TableStatus.ERROR;
         this.error = error;
+        this.kind = kind;
     }
 
     public TableStatus status() {
         return status;
+    }
+
+    /** Why it did not end ok, as a short name; null when it did. */
+    String kind() {
+        return kind;
+    }
+
+    String error() {
+        return error;
     }
 
     void finished() {

@@ -38,7 +38,7 @@ class LastRunHealthCheckTest {
                 RunHistory.ensure(c, Dialect.DUCKDB);
             }
             RefreshMetrics monitor = new RefreshMetrics(new SimpleMeterRegistry(),
-                    new SingleFlightRoutePolicy(new LocalRunGate()), new RunHistory(ds, Dialect.DUCKDB), "r1", clock);
+                    new SingleFlightRoutePolicy(new LocalRunGate()), new RunHistory(ds, Dialect.DUCKDB), () -> true, Duration.ofSeconds(100), "r1", clock);
             LastRunHealthCheck check = new LastRunHealthCheck(monitor, Duration.ofSeconds(10), Duration.ofSeconds(200),
                     clock);
             check.setCamelContext(context);

@@ -1,8 +1,10 @@
 package io.agnes.bqmc.observe;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,6 +18,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
 import io.agnes.bqmc.support.ApiClient;
+import io.agnes.bqmc.support.Promtool;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
 import org.junit.jupiter.api.AfterEach;
@@ -68,11 +71,53 @@ class ObservabilityTest {
         ApiClient.Answer health = management.get("/observe/health", null);
         assertThat(health.status()).isEqualTo(200);
         assertThat(health.json().get("status").asText()).isEqualTo("UP");
-        List<String> names = new ArrayList<>();
-        health.json().get("checks").forEach(c -> names.add(c.get("name").asText()));
-        assertThat(names).contains("database", "last-run");
+        assertThat(checkNames(health.json())).contains("database", "last-run");
         assertThat(management.get("/observe/health/live", null).status()).isEqualTo(200);
-        assertThat(management.get("/observe/health/ready", null).status()).isEqualTo(200);
+        ApiClient.Answer ready = management.get("/observe/health/ready", null);
+        assertThat(ready.status()).isEqualTo(200);
+        assertThat(checkNames(ready.json())).contains("database").doesNotContain("last-run");
+    }
+
+    static List<String> checkNames(JsonNode health) {
+        List<String> names = new ArrayList<>();
+        health.get("checks").forEach(c -> names.add(c.get("name").asText()));
+        return names;
+    }
+
+    @Test
+    void aStaleCacheIsAnAlertNotUnreadiness() throws Exception {
+        // BigQuery fails for good: with grace 0 and a 1 s interval, no success for longer than twice the interval
+        WireMockServer failingBigQuery = WireMocks.startBigQuery();
+        failingBigQuery.stubFor(com.github.tomakehurst.wiremock.client.WireMock.any(
+                        com.github.tomakehurst.wiremock.client.WireMock.anyUrl())
+                .willReturn(WireMocks.json(503, io.agnes.bqmc.support.BigQueryJson.error(503, "backendError", "Backend"))));
+        Path stale = dir.resolve("stale");
+        java.nio.file.Files.createDirectories(stale);
+        TestService.seedRemoteTables(stale.resolve("system.duckdb"), 1);
+        Map<String, String> env = TestService.environment(stale, failingBigQuery.baseUrl());
+        env.put("SCHEDULER_STARTUP_GRACE_SECONDS", "0");
+        env.put("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "1");
+        env.put("BIGQUERY_MAX_ATTEMPTS", "1");
+        try (TestService failing = TestService.start(env)) {
+            ApiClient m = new ApiClient(Integer.parseInt(env.get("MANAGEMENT_PORT")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> m.get("/observe/health", null).status() == 503);
+            JsonNode all = m.get("/observe/health?data=true", null).json();
+            JsonNode lastRun = null;
+            for (JsonNode check : all.get("checks")) {
+                if ("last-run".equals(check.get("name").asText())) {
+                    lastRun = check;
+                }
+            }
+            assertThat(lastRun).isNotNull();
+            assertThat(lastRun.get("status").asText()).isEqualTo("DOWN");
+            assertThat(m.get("/observe/health/ready", null).status()).as("still able to serve").isEqualTo(200);
+            assertThat(m.get("/observe/health/live", null).status()).isEqualTo(200);
+            String metrics = m.get("/observe/metrics", null).body();
+            assertThat(metric(metrics, "bqmc_last_successful_run_timestamp_seconds")).isZero();
+            assertThat(metric(metrics, "bqmc_last_run_tables{outcome=\"error\"}")).isEqualTo(1);
+        } finally {
+            failingBigQuery.stop();
+        }
     }
 
     @Test
@@ -100,6 +145,14 @@ class ObservabilityTest {
         assertThat(metric(before, "bqmc_run_in_flight")).isZero();
         assertThat(metric(before, "bqmc_tables_total{outcome=\"ok\"}")).isZero();
         assertThat(metric(before, "bqmc_last_successful_run_age_seconds")).isNaN();
+        // 0 before the first success: "time() - this > limit" fires for a cache never refreshed
+        assertThat(metric(before, "bqmc_last_successful_run_timestamp_seconds")).isZero();
+        assertThat(metric(before, "bqmc_bigquery_credentials_ok")).isEqualTo(1);
+        assertThat(metric(before, "bqmc_database_up")).isEqualTo(1);
+        assertThat(metric(before, "bqmc_refresh_interval_seconds")).isEqualTo(14400);
+        // the JVM and the process, on by default
+        assertThat(metric(before, "process_start_time_seconds")).isPositive();
+        assertThat(before).contains("jvm_memory_used_bytes{").contains("jvm_gc_").contains("jvm_threads_live_threads ");
 
         assertThat(api.post("/api/admin/run-bq-metadata-refresh", admin).status()).isEqualTo(200);
 
@@ -114,7 +167,41 @@ class ObservabilityTest {
                 .isEqualTo(2);
         assertThat(after).contains("bqmc_bigquery_request_duration_seconds_bucket{");
         assertThat(metric(after, "bqmc_last_successful_run_age_seconds")).isBetween(0.0, 60.0);
+        assertThat(metric(after, "bqmc_last_successful_run_timestamp_seconds"))
+                .isCloseTo(System.currentTimeMillis() / 1000.0, org.assertj.core.data.Offset.offset(60.0));
+        assertThat(metric(after, "bqmc_last_run_tables{outcome=\"ok\"}")).isEqualTo(1);
+        assertThat(metric(after, "bqmc_last_run_tables{outcome=\"error\"}")).isEqualTo(1);
         assertThat(metric(after, "bqmc_run_in_flight")).isZero();
+        assertThat(metric(after, "bqmc_run_lock_held{replica=\"" + service.env().getOrDefault("REPLICA_ID",
+                replicaName()) + "\"}")).isZero();
+    }
+
+    static String replicaName() {
+        try {
+            String host = System.getenv("HOSTNAME");
+            return host != null && !host.isBlank() ? host : java.net.InetAddress.getLocalHost().getHostName();
+        } catch (java.io.IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    @Test
+    void runsThatEndInAnErrorAreCountedAndOurMetricsPassPromtool() throws Exception {
+        // the database goes away under a run: the run ends with an error instead of a summary
+        service.context().getRegistry().lookupByNameAndType("dataSource", HikariDataSource.class).close();
+        try {
+            service.runAll();
+        } catch (Exception expected) {
+            // counted below
+        }
+        String metrics = management.get("/observe/metrics", null).body();
+        assertThat(metric(metrics, "bqmc_runs_failed_total{trigger=\"direct\"}")).isEqualTo(1);
+        assertThat(metric(metrics, "bqmc_database_up")).isZero();
+
+        StringBuilder ours = new StringBuilder();
+        metrics.lines().filter(l -> l.startsWith("bqmc_") || l.startsWith("# HELP bqmc_") || l.startsWith("# TYPE bqmc_"))
+                .forEach(l -> ours.append(l).append('\n'));
+        assertThat(Promtool.checkMetrics(ours.toString())).as("promtool check metrics").isEmpty();
     }
 
     @Test
