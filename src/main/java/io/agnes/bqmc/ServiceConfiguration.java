@@ -11,6 +11,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.api.ApiHttpEngine;
 import io.agnes.bqmc.api.ApiRoutes;
 import io.agnes.bqmc.api.JsonHttpErrors;
+import io.agnes.bqmc.api.OpenApiDocument;
 import io.agnes.bqmc.api.StatusReport;
 import io.agnes.bqmc.auth.BearerAuthenticator;
 import io.agnes.bqmc.auth.TokenFile;
@@ -115,6 +116,12 @@ public final class ServiceConfiguration {
         @BindToRegistry(PlatformHttpConstants.PLATFORM_HTTP_ENGINE_NAME)
         public ApiHttpEngine platformHttpEngine(Settings settings) {
             return new ApiHttpEngine(settings.port());
+        }
+
+        /** Renders /api/openapi.json: camel-openapi-java's document, with a server a client can call. */
+        @BindToRegistry
+        public OpenApiDocument openApiDocument() {
+            return new OpenApiDocument();
         }
 
         @BindToRegistry

@@ -18,6 +18,7 @@ import io.agnes.bqmc.registry.UnknownTableException;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
+import org.apache.camel.model.rest.RestDefinition;
 import org.apache.camel.model.rest.RestParamType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -67,40 +68,36 @@ public class ApiRoutes extends RouteBuilder {
                 .apiProperty("api.description", "Freshness-aware cache of BigQuery table metadata for the Agnes platform")
                 .apiProperty("api.version", "1");
 
-        rest("/api")
+        RestDefinition api = rest("/api")
                 .securityDefinitions().bearerToken("bearer", "Token from 'tokens create', or SCHEDULER_API_TOKEN").end()
-                .security("bearer")
-                .post("/admin/run-bq-metadata-refresh").id(RUN_ROUTE)
-                    .description("Refresh every remote BigQuery table now (admin); answers when the run is done")
-                    .produces("application/json").outType(RunRecord.class)
-                    .responseMessage().code(200).message("The run's counters").responseModel(RunRecord.class)
-                        .endResponseMessage()
-                    .responseMessage().code(401).message(UNAUTHORIZED).responseModel(ErrorBody.class).endResponseMessage()
-                    .responseMessage().code(403).message(FORBIDDEN).responseModel(ErrorBody.class).endResponseMessage()
-                    .responseMessage().code(409).message("A run is already in flight: detail names it")
-                        .responseModel(ErrorBody.class).endResponseMessage()
-                    .to("direct:api-run")
-                .post("/v2/metadata-cache/refresh").id(REFRESH_ROUTE)
-                    .description("Refresh one remote BigQuery table now (admin)")
-                    .produces("application/json").outType(TableRefreshResult.class)
-                    .param().name("table").type(RestParamType.query).required(true)
-                        .description("table_registry id").endParam()
-                    .responseMessage().code(200).message("The table's outcome").responseModel(TableRefreshResult.class)
-                        .endResponseMessage()
-                    .responseMessage().code(400).message("Missing table, or not a remote BigQuery table")
-                        .responseModel(ErrorBody.class).endResponseMessage()
-                    .responseMessage().code(401).message(UNAUTHORIZED).responseModel(ErrorBody.class).endResponseMessage()
-                    .responseMessage().code(403).message(FORBIDDEN).responseModel(ErrorBody.class).endResponseMessage()
-                    .responseMessage().code(404).message("Unknown table_id").responseModel(ErrorBody.class)
-                        .endResponseMessage()
-                    .to("direct:api-refresh-table")
-                .get("/v2/metadata-cache/status").id(STATUS_ROUTE)
-                    .description("Cached metadata and freshness of every remote BigQuery table (any user)")
-                    .produces("application/json").outType(StatusBody.class)
-                    .responseMessage().code(200).message("Freshness per table, ordered by table_id")
-                        .responseModel(StatusBody.class).endResponseMessage()
-                    .responseMessage().code(401).message(UNAUTHORIZED).responseModel(ErrorBody.class).endResponseMessage()
-                    .to("direct:api-status");
+                .security("bearer");
+
+        api.post("/admin/run-bq-metadata-refresh").id(RUN_ROUTE)
+                .description("Refresh every remote BigQuery table now (admin); answers when the run is done")
+                .produces("application/json").outType(RunRecord.class)
+                .responseMessage().code(200).message("The run's counters").responseModel(RunRecord.class)
+                    .endResponseMessage()
+                .responseMessage().code(409).message("A run is already in flight, on this replica or another: detail"
+                        + " names it").responseModel(ConflictBody.class).endResponseMessage()
+                .responseMessage().code(503).message("The database cannot be asked for the run lock now")
+                    .responseModel(ErrorBody.class).endResponseMessage();
+        errors(api, 401, 403, 500).to("direct:api-run");
+
+        api.post("/v2/metadata-cache/refresh").id(REFRESH_ROUTE)
+                .description("Refresh one remote BigQuery table now (admin)")
+                .produces("application/json").outType(TableRefreshResult.class)
+                .param().name("table").type(RestParamType.query).required(true)
+                    .description("table_registry id").endParam()
+                .responseMessage().code(200).message("The table's outcome").responseModel(TableRefreshResult.class)
+                    .endResponseMessage();
+        errors(api, 400, 401, 403, 404, 500).to("direct:api-refresh-table");
+
+        api.get("/v2/metadata-cache/status").id(STATUS_ROUTE)
+                .description("Cached metadata and freshness of every remote BigQuery table (any user)")
+                .produces("application/json").outType(StatusBody.class)
+                .responseMessage().code(200).message("Freshness per table, ordered by table_id")
+                    .responseModel(StatusBody.class).endResponseMessage();
+        errors(api, 401, 500).to("direct:api-status");
 
         from("direct:api-run").routeId("api-run")
                 .removeHeaders("*")
@@ -148,7 +145,8 @@ public class ApiRoutes extends RouteBuilder {
         onException(RefreshAlreadyRunningException.class).handled(true)
                 .process(e -> {
                     RefreshAlreadyRunningException running = (RefreshAlreadyRunningException) caught(e);
-                    JsonResponses.error(e, 409, new AlreadyRunningDetail(running.runId(), running.startedAtText()));
+                    JsonResponses.respond(e, 409,
+                            new ConflictBody(new AlreadyRunningDetail(running.runId(), running.startedAtText())));
                 });
         onException(RefreshUnavailableException.class).handled(true)
                 .process(e -> {
@@ -161,6 +159,23 @@ public class ApiRoutes extends RouteBuilder {
                     LOG.error("request failed in route {}", e.getFromRouteId(), caught(e));
                     JsonResponses.error(e, 500, "Internal server error");
                 });
+    }
+
+    /** What each error status means, for the OpenAPI document; every one has an {@link ErrorBody}. */
+    private static final Map<Integer, String> ERRORS = Map.of(
+            400, "Missing or repeated table, or not a remote BigQuery table",
+            401, UNAUTHORIZED,
+            403, FORBIDDEN,
+            404, "Unknown table_id",
+            500, "Internal server error: the log has the details");
+
+    /** Adds the error answers to the verb just declared. */
+    private static RestDefinition errors(RestDefinition verb, int... statuses) {
+        for (int status : statuses) {
+            verb.responseMessage().code(status).message(ERRORS.get(status)).responseModel(ErrorBody.class)
+                    .endResponseMessage();
+        }
+        return verb;
     }
 
     /** The single {@code table} query parameter; absent, empty or repeated is a 400. */

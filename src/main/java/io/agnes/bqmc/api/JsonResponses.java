@@ -23,7 +23,7 @@ public final class JsonResponses {
         respond(exchange, status, body, MAPPER.writerWithView(view));
     }
 
-    public static void error(Exchange exchange, int status, Object detail) {
+    public static void error(Exchange exchange, int status, String detail) {
         respond(exchange, status, new ErrorBody(detail));
     }
 

@@ -24,6 +24,11 @@ public enum Freshness {
         return wire;
     }
 
+    @Override
+    public String toString() {
+        return wire;
+    }
+
     /** The verdict for its wire name; null for anything else. */
     public static Freshness fromWire(String text) {
         for (Freshness f : values()) {

@@ -9,6 +9,8 @@ import com.fasterxml.jackson.annotation.JsonView;
 import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import io.agnes.bqmc.support.IsoInstantJson;
+import io.swagger.v3.oas.annotations.media.Schema;
+import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
 
 /**
  * One refresh run: the one record of a run, from the summary log line through the history row
@@ -20,22 +22,28 @@ import io.agnes.bqmc.support.IsoInstantJson;
  * @param replica the replica that ran it
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
+@Schema(description = "A refresh run. The run endpoint answers with run_id, started_at and the counters;"
+        + " last_runs has every field.")
 public record RunRecord(
-        @JsonProperty("run_id") String runId,
-        @JsonProperty("started_at")
+        @JsonProperty("run_id") @Schema(requiredMode = RequiredMode.REQUIRED, pattern = "^[0-9a-f]{8}$") String runId,
+        @JsonProperty("started_at") @Schema(requiredMode = RequiredMode.REQUIRED, type = "string", format = "date-time")
         @JsonSerialize(using = IsoInstantJson.Writer.class) @JsonDeserialize(using = IsoInstantJson.Reader.class)
         Instant startedAt,
         @JsonProperty("finished_at") @JsonView(History.class)
+        @Schema(type = "string", format = "date-time", description = "In last_runs only")
         @JsonSerialize(using = IsoInstantJson.Writer.class) @JsonDeserialize(using = IsoInstantJson.Reader.class)
         Instant finishedAt,
-        @JsonProperty("trigger") @JsonView(History.class) String trigger,
-        @JsonProperty("total") int total,
-        @JsonProperty("succeeded") int succeeded,
-        @JsonProperty("no_data") int noData,
-        @JsonProperty("failed") int failed,
-        @JsonProperty("duration_ms") long durationMs,
-        @JsonProperty("status") @JsonView(History.class) String status,
-        @JsonProperty("replica") @JsonView(History.class) String replica) {
+        @JsonProperty("trigger") @JsonView(History.class)
+        @Schema(allowableValues = {"timer", "rest", "direct"}, description = "In last_runs only") String trigger,
+        @JsonProperty("total") @Schema(requiredMode = RequiredMode.REQUIRED) int total,
+        @JsonProperty("succeeded") @Schema(requiredMode = RequiredMode.REQUIRED) int succeeded,
+        @JsonProperty("no_data") @Schema(requiredMode = RequiredMode.REQUIRED) int noData,
+        @JsonProperty("failed") @Schema(requiredMode = RequiredMode.REQUIRED) int failed,
+        @JsonProperty("duration_ms") @Schema(requiredMode = RequiredMode.REQUIRED) long durationMs,
+        @JsonProperty("status") @JsonView(History.class)
+        @Schema(allowableValues = {FINISHED, ABANDONED}, description = "In last_runs only") String status,
+        @JsonProperty("replica") @JsonView(History.class) @Schema(nullable = true, description = "In last_runs only")
+        String replica) {
 
     public static final String FINISHED = "finished";
     public static final String ABANDONED = "abandoned";
