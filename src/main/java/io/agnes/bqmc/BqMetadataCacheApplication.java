@@ -9,6 +9,8 @@ import io.agnes.bqmc.cli.StatusCommand;
 import io.agnes.bqmc.cli.TokensCommand;
 import io.agnes.bqmc.demo.DemoEnvironment;
 import org.apache.camel.main.Main;
+import io.agnes.bqmc.support.LogFormat;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -67,6 +69,11 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // before any logger exists: the log format is chosen once
+        String logFormatProblem = LogFormat.configure(System.getenv());
+        if (logFormatProblem != null) {
+            LoggerFactory.getLogger(BqMetadataCacheApplication.class).warn(logFormatProblem);
+        }
         System.exit(new CommandLine(new BqMetadataCacheApplication()).execute(args));
     }
 }

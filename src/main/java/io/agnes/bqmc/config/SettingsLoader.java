@@ -12,6 +12,7 @@ import java.util.function.Function;
 import io.agnes.bqmc.bigquery.BigQueryTarget;
 import io.agnes.bqmc.bigquery.HttpProxies;
 import io.agnes.bqmc.db.DatabaseUrl;
+import io.agnes.bqmc.support.LogFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -129,19 +130,7 @@ public final class SettingsLoader {
 
     /** {@code REPLICA_ID}, else the host name (a pod's name on Kubernetes). */
     private String replica() {
-        String configured = env.get("REPLICA_ID");
-        if (configured != null && !configured.isBlank()) {
-            return printable(configured.strip());
-        }
-        String host = env.get("HOSTNAME");
-        if (host != null && !host.isBlank()) {
-            return printable(host.strip());
-        }
-        try {
-            return java.net.InetAddress.getLocalHost().getHostName();
-        } catch (java.io.IOException e) {
-            return "bq-metadata-cache";
-        }
+        return LogFormat.replica(env);
     }
 
     /** {@code AGNES_TOKENS_FILE} alone, for the commands that need nothing else. */

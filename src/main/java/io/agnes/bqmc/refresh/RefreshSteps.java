@@ -16,6 +16,7 @@ import io.agnes.bqmc.registry.RegistryRow;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.TargetResolver;
 import io.agnes.bqmc.registry.UnknownTableException;
+import io.agnes.bqmc.support.LogContext;
 import io.agnes.bqmc.support.LogText;
 import io.agnes.bqmc.support.Times;
 import org.apache.camel.Exchange;
@@ -151,7 +152,9 @@ public class RefreshSteps {
             e = e.getCause(); // Camel's wrappers say nothing about what went wrong
         }
         TableRefresh refresh = table(exchange);
-        LOG.warn("unexpected failure looking up table_id={}", LogText.safe(refresh.tableId()), e);
+        try (LogContext context = LogContext.table(refresh.run().runId(), refresh.tableId())) {
+            LOG.warn("unexpected failure looking up table_id={}", LogText.safe(refresh.tableId()), e);
+        }
         refresh.failed(FailureClassifier.describe(e), "unexpected");
     }
 
@@ -182,8 +185,10 @@ public class RefreshSteps {
             return;
         }
         String error = FailureClassifier.describe(e);
-        LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
-                LogText.safe(error));
+        try (LogContext context = LogContext.table(refresh.run().runId(), refresh.tableId())) {
+            LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
+                    LogText.safe(error));
+        }
         refresh.failed("cache write failed: " + error, "write_failed");
     }
 
@@ -193,10 +198,12 @@ public class RefreshSteps {
         pending.done(refresh.tableId());
         events.tableFinished(refresh.status());
         // the contract's line; a table that did not end ok says why at its end
-        LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}{}",
-                refresh.run().runId(), LogText.safe(refresh.tableId()), refresh.status(),
-                refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs(),
-                refresh.error() == null ? "" : " error=" + LogText.safe(refresh.error()));
+        try (LogContext context = LogContext.table(refresh.run().runId(), refresh.tableId())) {
+            LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}{}",
+                    refresh.run().runId(), LogText.safe(refresh.tableId()), refresh.status(),
+                    refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs(),
+                    refresh.error() == null ? "" : " error=" + LogText.safe(refresh.error()));
+        }
     }
 
     /** The single-table refresh's answer. */
@@ -214,6 +221,13 @@ public class RefreshSteps {
         // no remote rows: the split produced nothing to tally
         RunTally.Counts counts = exchange.getMessage().getBody() instanceof RunTally.Counts c ? c : new RunTally.Counts();
         RunRecord record = counts.toRecord(run, Times.now(), replica);
+        try (LogContext context = LogContext.run(run.runId())) {
+            finish(record, counts, run);
+        }
+        exchange.getMessage().setBody(record);
+    }
+
+    private void finish(RunRecord record, RunTally.Counts counts, RunInfo run) {
         // the contract's line; a run with failures, or without credentials, says so at WARN with the count of each kind
         boolean warn = record.failed() > 0 || counts.kinds().containsKey("no_credentials")
                 || counts.kinds().containsKey("no_project");
@@ -236,7 +250,6 @@ public class RefreshSteps {
             LOG.warn("bq metadata refresh: run_id={} could not be recorded in the run history: {}", record.runId(),
                     LogText.safe(e.getMessage()));
         }
-        exchange.getMessage().setBody(record);
     }
 
     /** A run that ended with an error instead of a summary; a caller merely refused was no run. */
