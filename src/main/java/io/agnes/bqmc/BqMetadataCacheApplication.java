@@ -33,10 +33,10 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
         if (demo) {
             DemoEnvironment.start(environment);
         }
-        Main main = ServiceMain.create(environment);
-        stopOn(main, "TERM");
-        stopOn(main, "INT");
         try {
+            Main main = ServiceMain.create(environment);
+            stopOn(main, "TERM");
+            stopOn(main, "INT");
             main.run();
         } catch (Exception e) {
             System.err.println("bq-metadata-cache: cannot start: " + rootMessage(e));

@@ -15,6 +15,7 @@ import io.agnes.bqmc.refresh.TableRefreshResult;
 import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.UnknownTableException;
+import io.agnes.bqmc.support.QueryString;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
 import org.apache.camel.model.rest.RestBindingMode;
@@ -44,6 +45,8 @@ public class ApiRoutes extends RouteBuilder {
             RUN_ROUTE, Role.ADMIN,
             REFRESH_ROUTE, Role.ADMIN,
             STATUS_ROUTE, Role.ANALYST);
+
+    private static final String STATUS_FILTER = "bqmc.statusFilter";
 
     static final String UNAUTHORIZED = "Missing, invalid, unknown or expired bearer token";
     static final String FORBIDDEN = "Admin access required";
@@ -95,8 +98,15 @@ public class ApiRoutes extends RouteBuilder {
         api.get("/v2/metadata-cache/status").id(STATUS_ROUTE)
                 .description("Cached metadata and freshness of every remote BigQuery table (any user)")
                 .produces("application/json").outType(StatusBody.class)
+                .param().name(StatusFilter.FRESHNESS).type(RestParamType.query).required(false)
+                    .description("Only tables with these verdicts, comma-separated: fresh, stale, error,"
+                            + " never_fetched").endParam()
+                .param().name(StatusFilter.TABLE).type(RestParamType.query).required(false)
+                    .description("Only these table_ids, comma-separated").endParam()
                 .responseMessage().code(200).message("Freshness per table, ordered by table_id")
-                    .responseModel(StatusBody.class).endResponseMessage();
+                    .responseModel(StatusBody.class).endResponseMessage()
+                .responseMessage().code(400).message("An unknown freshness or table_id, or an empty list item")
+                    .responseModel(ErrorBody.class).endResponseMessage();
         errors(api, 401, 500).to("direct:api-status");
 
         from("direct:api-run").routeId("api-run")
@@ -112,8 +122,10 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> JsonResponses.respond(e, 200, e.getMessage().getBody(TableRefreshResult.class)));
 
         from("direct:api-status").routeId("api-status")
+                .process(e -> e.setProperty(STATUS_FILTER, StatusFilter.of(query(e))))
                 .removeHeaders("*")
-                .process(e -> JsonResponses.respond(e, 200, statusReport.render()));
+                .process(e -> JsonResponses.respond(e, 200,
+                        statusReport.render(e.getProperty(STATUS_FILTER, StatusFilter.class))));
 
         // Anything the REST routes did not take: an unknown path is 404, a known path with
         // another method is 405. Started last, so Vert.x offers it every request only after them.
@@ -178,19 +190,27 @@ public class ApiRoutes extends RouteBuilder {
         return verb;
     }
 
-    /** The single {@code table} query parameter; absent, empty or repeated is a 400. */
+    /**
+     * The single {@code table} query parameter, by that exact name (not {@code Table}, not a
+     * header); absent, empty or repeated is a 400.
+     */
     static String tableParameter(Exchange exchange) {
-        Object value = exchange.getMessage().getHeader("table");
-        if (value instanceof List<?> values) {
-            if (values.size() != 1) {
-                throw new BadRequestException("Query parameter table must be given once");
-            }
-            value = values.get(0);
+        List<String> values = query(exchange).values("table");
+        if (values.size() > 1) {
+            throw new BadRequestException("Query parameter table must be given once");
         }
-        if (!(value instanceof String table) || table.isEmpty()) {
+        if (values.isEmpty() || values.get(0).isEmpty()) {
             throw new BadRequestException("Missing required query parameter: table");
         }
-        return table;
+        return values.get(0);
+    }
+
+    private static QueryString query(Exchange exchange) {
+        try {
+            return QueryString.of(exchange);
+        } catch (IllegalArgumentException e) {
+            throw new BadRequestException("The query string is not valid percent-encoding");
+        }
     }
 
     private static Exception caught(Exchange e) {

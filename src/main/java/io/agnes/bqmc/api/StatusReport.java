@@ -6,7 +6,9 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
@@ -15,6 +17,7 @@ import io.agnes.bqmc.cache.CachedTable;
 import io.agnes.bqmc.cache.CachedTables;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
+import io.agnes.bqmc.support.LogText;
 import io.agnes.bqmc.support.Times;
 
 /**
@@ -54,10 +57,40 @@ public class StatusReport {
     }
 
     public byte[] render() throws SQLException, IOException {
+        return render(StatusFilter.NONE);
+    }
+
+    /** @throws BadRequestException when the filter names a table that is not a remote BigQuery table */
+    byte[] render(StatusFilter filter) throws SQLException, IOException {
         Instant now = clock.instant();
+        RenderedTables tables = filter.isNone() ? tables(now) : filtered(now, filter);
         List<RunRecord> runs = history.newest(LAST_RUNS);
         return BODY.writeValueAsBytes(new StatusBody(intervalSeconds, threshold.toSeconds(), Times.iso(now),
-                tables(now), runs));
+                tables, runs));
+    }
+
+    /** A filtered answer is small and asked for rarely: rendered each time, never kept. */
+    private RenderedTables filtered(Instant now, StatusFilter filter) throws SQLException, IOException {
+        ByteArrayOutputStream out = new ByteArrayOutputStream(4 * 1024);
+        Set<String> seen = new HashSet<>();
+        int[] count = {0};
+        try (SequenceWriter array = TABLE.writeValuesAsArray(out)) {
+            cachedTables.forEach(now, table -> {
+                if (filter.tables().contains(table.tableId())) {
+                    seen.add(table.tableId());
+                }
+                if (filter.matches(table)) {
+                    array.write(table);
+                    count[0]++;
+                }
+            });
+        }
+        if (seen.size() < filter.tables().size()) {
+            List<String> unknown = filter.tables().stream().filter(t -> !seen.contains(t)).map(LogText::safe).toList();
+            throw new BadRequestException("Unknown table_id: " + String.join(", ", unknown)
+                    + " (not a remote BigQuery table of table_registry)");
+        }
+        return new RenderedTables(out.toByteArray(), count[0]);
     }
 
     private RenderedTables tables(Instant now) throws SQLException, IOException {

@@ -5,6 +5,8 @@ import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
@@ -15,6 +17,7 @@ import io.agnes.bqmc.db.DatabaseUrl;
 import io.agnes.bqmc.support.LogFormat;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.helpers.MessageFormatter;
 
 /**
  * Reads the contract's environment variables over the defaults in application.properties,
@@ -30,10 +33,22 @@ public final class SettingsLoader {
 
     private final Map<String, String> env;
     private final Properties defaults;
+    private final List<String> warnings = new ArrayList<>();
 
     public SettingsLoader(Map<String, String> env, Properties defaults) {
         this.env = env;
         this.defaults = defaults;
+    }
+
+    /** The WARNs loading logged, in order: what an operator would read at start. */
+    public List<String> warnings() {
+        return List.copyOf(warnings);
+    }
+
+    private void warn(String format, Object... args) {
+        String message = MessageFormatter.arrayFormat(format, args).getMessage();
+        warnings.add(message);
+        LOG.warn(message);
     }
 
     /** The defaults shipped in application.properties on the classpath. */
@@ -51,41 +66,41 @@ public final class SettingsLoader {
 
     public Settings load() {
         return new Settings(
-                read("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "app.scheduler.interval-seconds",
+                read(EnvironmentVariable.SCHEDULER_BQ_METADATA_REFRESH_INTERVAL, "app.scheduler.interval-seconds",
                         longInRange(1, Settings.MAX_SECONDS, "a whole number of seconds greater than 0")),
-                read("SCHEDULER_STARTUP_GRACE_SECONDS", "app.scheduler.startup-grace-seconds",
+                read(EnvironmentVariable.SCHEDULER_STARTUP_GRACE_SECONDS, "app.scheduler.startup-grace-seconds",
                         longInRange(0, Settings.MAX_SECONDS, "a whole number of seconds, 0 or more")),
-                read("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "app.refresh.concurrency",
+                read(EnvironmentVariable.AGNES_BQ_METADATA_REFRESH_CONCURRENCY, "app.refresh.concurrency",
                         intInRange(1, 256, "a whole number from 1 to 256")),
                 schedulerToken(),
-                read("AGNES_TOKENS_FILE", "app.auth.tokens-file", SettingsLoader::path),
-                read("AGNES_REGISTRY_FILE", "app.registry.file", SettingsLoader::path),
+                read(EnvironmentVariable.AGNES_TOKENS_FILE, "app.auth.tokens-file", SettingsLoader::path),
+                read(EnvironmentVariable.AGNES_REGISTRY_FILE, "app.registry.file", SettingsLoader::path),
                 database(),
-                read("BIGQUERY_PROJECT", "app.bigquery.project", SettingsLoader::projectId),
-                read("BIGQUERY_API_URL", "app.bigquery.api-url", SettingsLoader::httpUrl),
-                read("GOOGLE_APPLICATION_CREDENTIALS", "app.bigquery.credentials-file", SettingsLoader::path),
-                read("BIGQUERY_TIMEOUT_SECONDS", "app.bigquery.timeout-seconds",
+                read(EnvironmentVariable.BIGQUERY_PROJECT, "app.bigquery.project", SettingsLoader::projectId),
+                read(EnvironmentVariable.BIGQUERY_API_URL, "app.bigquery.api-url", SettingsLoader::httpUrl),
+                read(EnvironmentVariable.GOOGLE_APPLICATION_CREDENTIALS, "app.bigquery.credentials-file", SettingsLoader::path),
+                read(EnvironmentVariable.BIGQUERY_TIMEOUT_SECONDS, "app.bigquery.timeout-seconds",
                         intInRange(1, 3600, "a whole number of seconds from 1 to 3600")),
-                read("BIGQUERY_MAX_ATTEMPTS", "app.bigquery.max-attempts",
+                read(EnvironmentVariable.BIGQUERY_MAX_ATTEMPTS, "app.bigquery.max-attempts",
                         intInRange(1, 20, "a whole number from 1 to 20")),
-                read("BIGQUERY_RETRY_INITIAL_DELAY_MS", "app.bigquery.retry-initial-delay-ms",
+                read(EnvironmentVariable.BIGQUERY_RETRY_INITIAL_DELAY_MS, "app.bigquery.retry-initial-delay-ms",
                         longInRange(0, Settings.RETRY_MAX_DELAY_MS, "a whole number of milliseconds from 0 to 32000")),
-                read("PORT", "app.server.port", intInRange(1, 65535, "a TCP port from 1 to 65535")),
-                read("MANAGEMENT_PORT", "app.management.port", intInRange(1, 65535, "a TCP port from 1 to 65535")),
+                read(EnvironmentVariable.PORT, "app.server.port", intInRange(1, 65535, "a TCP port from 1 to 65535")),
+                read(EnvironmentVariable.MANAGEMENT_PORT, "app.management.port", intInRange(1, 65535, "a TCP port from 1 to 65535")),
                 replica(),
-                read("BIGQUERY_QUOTA_PROJECT", "app.bigquery.quota-project", SettingsLoader::projectId),
-                new HttpProxies(proxy("HTTPS_PROXY"), proxy("HTTP_PROXY"),
-                        HttpProxies.parseNoProxy(either("NO_PROXY") == null ? "" : either("NO_PROXY"))));
+                read(EnvironmentVariable.BIGQUERY_QUOTA_PROJECT, "app.bigquery.quota-project", SettingsLoader::projectId),
+                new HttpProxies(proxy(EnvironmentVariable.HTTPS_PROXY), proxy(EnvironmentVariable.HTTP_PROXY),
+                        HttpProxies.parseNoProxy(either(EnvironmentVariable.NO_PROXY) == null ? "" : either(EnvironmentVariable.NO_PROXY))));
     }
 
     /** The standard variables are read in upper case, else in lower case, as curl does. */
-    private String either(String variable) {
-        String upper = env.get(variable);
-        return upper != null && !upper.isBlank() ? upper : env.get(variable.toLowerCase(java.util.Locale.ROOT));
+    private String either(EnvironmentVariable variable) {
+        String upper = env.get(variable.name());
+        return upper != null && !upper.isBlank() ? upper : env.get(variable.name().toLowerCase(java.util.Locale.ROOT));
     }
 
     /** A proxy variable; its value may hold a password, so a rejected one is named, not shown. */
-    private URI proxy(String variable) {
+    private URI proxy(EnvironmentVariable variable) {
         String raw = either(variable);
         if (raw == null || raw.isBlank()) {
             return null;
@@ -93,7 +108,7 @@ public final class SettingsLoader {
         try {
             return HttpProxies.parseProxy(raw);
         } catch (IllegalArgumentException e) {
-            LOG.warn("Ignoring invalid {} (value not shown: it may hold credentials): must be {}; BigQuery is reached"
+            warn("Ignoring invalid {} (value not shown: it may hold credentials): must be {}; BigQuery is reached"
                     + " without it", variable, e.getMessage());
             return null;
         }
@@ -106,23 +121,23 @@ public final class SettingsLoader {
      */
     public DatabaseUrl database() {
         DatabaseUrl fallback = parseDefault("app.db.url", DatabaseUrl::parse);
-        String platform = env.get("DATABASE_URL");
+        String platform = env.get(EnvironmentVariable.DATABASE_URL.name());
         if (platform != null && !platform.isBlank()) {
             try {
                 return DatabaseUrl.parse(platform);
             } catch (IllegalArgumentException e) {
-                LOG.warn("Ignoring invalid DATABASE_URL (value not shown: it may hold credentials): must be {};"
+                warn("Ignoring invalid DATABASE_URL (value not shown: it may hold credentials): must be {};"
                         + " using AGNES_DB_URL or the default", e.getMessage());
             }
         }
-        String raw = env.get("AGNES_DB_URL");
+        String raw = env.get(EnvironmentVariable.AGNES_DB_URL.name());
         if (raw == null || raw.isBlank()) {
             return fallback;
         }
         try {
             return DatabaseUrl.parse(raw);
         } catch (IllegalArgumentException e) {
-            LOG.warn("Ignoring invalid AGNES_DB_URL (value not shown: it may hold credentials): must be {};"
+            warn("Ignoring invalid AGNES_DB_URL (value not shown: it may hold credentials): must be {};"
                     + " using the default {}", e.getMessage(), fallback);
             return fallback;
         }
@@ -135,23 +150,23 @@ public final class SettingsLoader {
 
     /** {@code AGNES_TOKENS_FILE} alone, for the commands that need nothing else. */
     public Path tokensFile() {
-        return read("AGNES_TOKENS_FILE", "app.auth.tokens-file", SettingsLoader::path);
+        return read(EnvironmentVariable.AGNES_TOKENS_FILE, "app.auth.tokens-file", SettingsLoader::path);
     }
 
     /**
      * The environment variable, else the application.properties default. A blank value counts
      * as unset; an unset optional value is null.
      */
-    private <T> T read(String variable, String key, Function<String, T> parser) {
+    private <T> T read(EnvironmentVariable variable, String key, Function<String, T> parser) {
         T fallback = parseDefault(key, parser);
-        String raw = env.get(variable);
+        String raw = env.get(variable.name());
         if (raw == null || raw.isBlank()) {
             return fallback;
         }
         try {
             return parser.apply(raw.trim());
         } catch (IllegalArgumentException e) {
-            LOG.warn("Ignoring invalid {}='{}': must be {}; using the default {}",
+            warn("Ignoring invalid {}='{}': must be {}; using the default {}",
                     variable, printable(raw), e.getMessage(), fallback == null ? "(unset)" : fallback);
             return fallback;
         }
@@ -168,12 +183,12 @@ public final class SettingsLoader {
 
     /** The scheduler secret is special: too short means disabled, and its value is never logged. */
     private String schedulerToken() {
-        String raw = env.get("SCHEDULER_API_TOKEN");
+        String raw = env.get(EnvironmentVariable.SCHEDULER_API_TOKEN.name());
         if (raw == null || raw.isEmpty()) {
             return null;
         }
         if (raw.length() < MIN_SCHEDULER_TOKEN_LENGTH) {
-            LOG.warn("SCHEDULER_API_TOKEN is shorter than {} characters: the scheduler token is disabled",
+            warn("SCHEDULER_API_TOKEN is shorter than {} characters: the scheduler token is disabled",
                     MIN_SCHEDULER_TOKEN_LENGTH);
             return null;
         }

@@ -248,4 +248,66 @@ class ApiTest {
         assertThat(api.get(STATUS, admin).status()).isEqualTo(200);
         assertThat(Files.readString(tokens)).doesNotContain(added).doesNotContain(admin);
     }
+
+    @Test
+    void statusFiltersByFreshnessAndTable() throws Exception {
+        api.post(RUN, admin);
+        Answer all = api.get(STATUS, analyst);
+        Map<String, String> verdicts = new java.util.LinkedHashMap<>();
+        all.json().get("tables").forEach(t -> verdicts.put(t.get("table_id").asText(), t.get("freshness").asText()));
+        assertThat(verdicts).containsEntry("orders", "fresh").containsEntry("gone", "error");
+
+        for (String wanted : List.of("fresh", "error", "stale,error", "fresh,stale,error,never_fetched")) {
+            Answer filtered = api.get(STATUS + "?freshness=" + wanted, analyst);
+            assertThat(filtered.status()).as(filtered.body()).isEqualTo(200);
+            List<String> expected = verdicts.entrySet().stream()
+                    .filter(e -> List.of(wanted.split(",")).contains(e.getValue())).map(Map.Entry::getKey).toList();
+            assertThat(ids(filtered)).as(wanted).containsExactlyElementsOf(expected);
+            assertThat(fieldNames(filtered.json())).containsExactlyElementsOf(fieldNames(all.json()));
+        }
+        // every verdict asked for: the same bytes as no filter, but for the clock
+        assertThat(withoutServerTime(api.get(STATUS + "?freshness=fresh,stale,error,never_fetched", analyst)))
+                .isEqualTo(withoutServerTime(api.get(STATUS, analyst)));
+        assertThat(ids(api.get(STATUS + "?table=orders,gone", analyst))).containsExactly("gone", "orders");
+        assertThat(ids(api.get(STATUS + "?table=orders&table=gone&freshness=error", analyst))).containsExactly("gone");
+        assertThat(ids(api.get(STATUS + "?table=orders&freshness=error", analyst))).isEmpty();
+
+        assertError(api.get(STATUS + "?freshness=rotten", analyst), 400,
+                "Unknown freshness 'rotten': use fresh, stale, error or never_fetched");
+        assertError(api.get(STATUS + "?freshness=", analyst), 400,
+                "Query parameter freshness has an empty item: give a comma-separated list without empty entries");
+        assertError(api.get(STATUS + "?table=orders,nope,local_csv", analyst), 400,
+                "Unknown table_id: nope, local_csv (not a remote BigQuery table of table_registry)");
+        // only the parameters by their exact names filter: anything else is no filter at all
+        assertThat(ids(api.get(STATUS + "?Table=orders&FRESHNESS=error", analyst))).containsExactlyElementsOf(verdicts.keySet());
+    }
+
+    /** Credentials only in the Authorization header; the table only in the query parameter {@code table}. */
+    @Test
+    void credentialsAndParametersOnlyFromTheirPlace() {
+        for (String name : List.of("Authorization", "authorization", "AUTHORIZATION")) {
+            Answer inUrl = api.get(STATUS + "?" + name + "=Bearer%20" + admin, null);
+            assertError(inUrl, 401, "Credentials are accepted only in the Authorization header, never in the URL");
+            // even beside a valid header: a URL that carries credentials is refused
+            assertError(api.get(STATUS + "?" + name + "=Bearer%20" + admin, analyst), 401,
+                    "Credentials are accepted only in the Authorization header, never in the URL");
+        }
+        assertError(api.post(REFRESH + "?Table=orders", admin), 400, "Missing required query parameter: table");
+        ApiClient.RawAnswer header = api.raw("POST " + REFRESH + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin
+                + "\r\ntable: orders\r\nContent-Length: 0\r\n");
+        assertThat(header.status()).isEqualTo(400);
+        assertThat(header.json().get("detail").asText()).isEqualTo("Missing required query parameter: table");
+        assertThat(api.post(REFRESH + "?table=orders", admin).status()).isEqualTo(200);
+    }
+
+    static List<String> ids(Answer answer) {
+        assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+        List<String> ids = new ArrayList<>();
+        answer.json().get("tables").forEach(t -> ids.add(t.get("table_id").asText()));
+        return ids;
+    }
+
+    static String withoutServerTime(Answer answer) {
+        return answer.body().replaceFirst("\"server_time\":\"[^\"]*\"", "");
+    }
 }

@@ -164,6 +164,8 @@ class OpenApiContractTest {
         assertThat(verdicts).contains("fresh", "error", "stale");
         assertThat(status.json().get("last_runs")).isNotEmpty();
         assertDocumented("get", STATUS, api.get(STATUS, null), 401);
+        assertDocumented("get", STATUS, api.get(STATUS + "?freshness=stale,error&table=stale_one", analyst), 200);
+        assertDocumented("get", STATUS, api.get(STATUS + "?freshness=rotten", analyst), 400);
 
         // a run in flight: the 409 names it
         WireMocks.serveAnyTable(bigQuery, 1, 1, 1500);

@@ -1,7 +1,10 @@
 package io.agnes.bqmc.reliability;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.net.InetAddress;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.time.Duration;
@@ -9,6 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
+import io.agnes.bqmc.ServiceMain;
 import io.agnes.bqmc.config.Settings;
 import io.agnes.bqmc.support.ChildService;
 import io.agnes.bqmc.support.LogCapture;
@@ -19,7 +23,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Bad configuration: invalid values start the service on the defaults with one WARN each; a
- * database that cannot be opened stops the start with one line naming the file and the reason.
+ * database that cannot be opened, or a port another process holds, stops the start with one line
+ * naming the file or the variable and port, and the reason.
  * (PORT, MANAGEMENT_PORT, AGNES_DB_URL and BIGQUERY_API_URL fall back to defaults that would
  * leave this test's own ports and files; SettingsLoaderTest covers them.)
  */
@@ -92,5 +97,28 @@ class BadConfigurationTest {
         assertThat(lines.get(0)).isEqualTo("bq-metadata-cache: cannot start: cannot open database"
                 + " jdbc:duckdb:/proc/no-such-dir/system.duckdb: IO Error: Cannot open file \"/proc/no-such-dir/system.duckdb\":"
                 + " No such file or directory");
+    }
+
+    /** A port held by another process stops the start with one line naming the variable and the port. */
+    @Test
+    void aTakenPortStopsTheStartWithOneLineNamingIt() throws Exception {
+        for (String variable : List.of("PORT", "MANAGEMENT_PORT")) {
+            Map<String, String> env = TestService.environment(dir, "http://127.0.0.1:9");
+            int port = Integer.parseInt(env.get(variable));
+            try (ServerSocket other = new ServerSocket(port, 50, InetAddress.getLoopbackAddress())) {
+                ChildService child = ChildService.start(env, dir.resolve(variable + ".log"));
+                assertThat(child.awaitExit(Duration.ofSeconds(60))).as(child.output()).isEqualTo(1);
+                List<String> lines = child.output().lines().filter(l -> l.startsWith("bq-metadata-cache: cannot start: "))
+                        .toList();
+                assertThat(lines).hasSize(1);
+                assertThat(lines.get(0)).startsWith("bq-metadata-cache: cannot start: " + variable + " " + port
+                        + " is already in use").endsWith("set " + variable + " to a free port");
+                assertThat(child.output()).doesNotContain("Exception");
+            }
+        }
+        Map<String, String> same = TestService.environment(dir, "http://127.0.0.1:9");
+        same.put("MANAGEMENT_PORT", same.get("PORT"));
+        assertThatThrownBy(() -> ServiceMain.create(same)).hasMessage("PORT and MANAGEMENT_PORT are both "
+                + same.get("PORT") + ": the API and health/metrics need a port each");
     }
 }
