@@ -4,10 +4,10 @@ import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 
 import javax.sql.DataSource;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.api.ApiHttpEngine;
 import io.agnes.bqmc.api.ApiRoutes;
 import io.agnes.bqmc.api.JsonHttpErrors;
@@ -22,6 +22,7 @@ import io.agnes.bqmc.cache.CacheWriter;
 import io.agnes.bqmc.cache.CachedTables;
 import io.agnes.bqmc.config.Settings;
 import io.agnes.bqmc.db.Database;
+import io.agnes.bqmc.db.SystemDatabase;
 import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.observe.DatabaseHealthCheck;
@@ -68,17 +69,12 @@ public final class ServiceConfiguration {
          * after the routes. The platform's tables are checked by {@link Stores#registryTable}.
          */
         @BindToRegistry(destroyMethod = "close")
-        public HikariDataSource dataSource(Settings settings) throws SQLException {
-            HikariDataSource dataSource = Database.open(settings.database(), Database.POOL_SIZE);
-            try (Connection c = dataSource.getConnection()) {
-                Dialect dialect = settings.database().dialect();
+        public SystemDatabase dataSource(Settings settings) throws SQLException {
+            Dialect dialect = settings.database().dialect();
+            return SystemDatabase.open(settings.database(), Database.POOL_SIZE, c -> {
                 CacheSchema.ensure(c, dialect);
                 RunHistory.ensure(c, dialect);
-            } catch (SQLException e) {
-                dataSource.close();
-                throw new SQLException("cannot prepare database " + settings.database() + ": " + e.getMessage(), e);
-            }
-            return dataSource;
+            }, List.of(CacheSchema.TABLE, RunHistory.TABLE));
         }
 
         /** The contract's GoogleBigQueryConnectionFactory bean. */
@@ -126,7 +122,9 @@ public final class ServiceConfiguration {
 
         @BindToRegistry
         public BearerAuthenticator bearerAuthenticator(Settings settings) {
-            return new BearerAuthenticator(new TokenFile(settings.tokensFile()), settings.schedulerApiToken(),
+            TokenFile tokens = new TokenFile(settings.tokensFile());
+            tokens.checkAtStart();
+            return new BearerAuthenticator(tokens, settings.schedulerApiToken(),
                     ApiRoutes.REQUIRED_ROLE, Clock.systemUTC());
         }
 
@@ -167,7 +165,7 @@ public final class ServiceConfiguration {
         }
 
         @BindToRegistry
-        public DatabaseHealthCheck databaseHealthCheck(DataSource dataSource, MeterRegistry meters) {
+        public DatabaseHealthCheck databaseHealthCheck(SystemDatabase dataSource, MeterRegistry meters) {
             DatabaseHealthCheck check = new DatabaseHealthCheck(dataSource);
             Gauge.builder("bqmc.database.up", check, c -> c.reachable() ? 1 : 0)
                     .description("1 while the system database hands out a working connection, else 0").register(meters);

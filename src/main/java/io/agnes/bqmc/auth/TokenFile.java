@@ -1,6 +1,9 @@
 package io.agnes.bqmc.auth;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
@@ -8,10 +11,12 @@ import java.nio.file.Path;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.regex.Pattern;
 
 import org.slf4j.Logger;
@@ -20,23 +25,37 @@ import org.slf4j.LoggerFactory;
 /**
  * The bearer tokens of {@code AGNES_TOKENS_FILE} (contract section 6): one line per token,
  * {@code <sha256-hex> <admin|analyst> <user> [expires=<ISO-8601 instant>]}, {@code #} comments.
- * The file is re-read whenever its modification time or size changes, so adding or revoking a
- * token needs no restart. A bad line is skipped with a WARN naming its number, never its content.
+ * The file is re-read whenever its identity, modification time or size changes, so adding or
+ * revoking a token needs no restart.
+ * <p>
+ * Revocation must never fail open: each line is read on its own, so a line that is not UTF-8
+ * (a Latin-1 comment, say) or not a token line is skipped with one WARN naming its number, never
+ * its content, while every other line, and every removal, takes effect. A file that cannot be
+ * read at all, or is missing, refuses every token until it can be read again.
  */
 public class TokenFile {
 
     private static final Logger LOG = LoggerFactory.getLogger(TokenFile.class);
     private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
+    /** A file that could not be read is tried again after this long, not on every request. */
+    private static final long RETRY_UNREADABLE_NANOS = TimeUnit.SECONDS.toNanos(1);
 
     /** One line of the file. */
     public record Entry(String user, Role role, Instant expires) {
     }
 
-    private record Snapshot(Object fileKey, long modified, long size, Map<String, Entry> byHash) {
+    /**
+     * What the file held at one version of it.
+     *
+     * @param problem why no token is accepted (file missing or unreadable), or null
+     * @param readAt  {@link System#nanoTime()} of the reading
+     */
+    private record Snapshot(Object fileKey, long modified, long size, Map<String, Entry> byHash, String problem,
+                            long readAt) {
     }
 
     private final Path file;
-    private volatile Snapshot snapshot = new Snapshot(null, -1, -1, Map.of());
+    private volatile Snapshot snapshot = new Snapshot(null, -1, -1, Map.of(), null, 0);
 
     public TokenFile(Path file) {
         this.file = file;
@@ -44,6 +63,11 @@ public class TokenFile {
 
     public Path path() {
         return file;
+    }
+
+    /** Says at start what a request will meet: a missing or unreadable file refuses every token. */
+    public void checkAtStart() {
+        current();
     }
 
     /** The entry for a token's SHA-256 hex digest, or null. */
@@ -57,41 +81,85 @@ public class TokenFile {
         try {
             attributes = Files.readAttributes(file, BasicFileAttributes.class);
         } catch (NoSuchFileException e) {
-            return s.byHash().isEmpty() ? s : reset();
+            return refuseAll(s, null, "does not exist (create tokens with 'java -jar bq-metadata-cache.jar tokens create"
+                    + " --file " + file + "')");
         } catch (IOException e) {
-            LOG.warn("cannot read tokens file {}: {}", file, e.getMessage());
-            return s;
+            return refuseAll(s, null, "cannot be read (" + e.getMessage() + ")");
         }
         long modified = attributes.lastModifiedTime().toMillis();
-        if (modified == s.modified() && attributes.size() == s.size()
-                && java.util.Objects.equals(attributes.fileKey(), s.fileKey())) {
+        boolean sameVersion = modified == s.modified() && attributes.size() == s.size()
+                && java.util.Objects.equals(attributes.fileKey(), s.fileKey());
+        if (sameVersion && (s.problem() == null || System.nanoTime() - s.readAt() < RETRY_UNREADABLE_NANOS)) {
             return s;
         }
         synchronized (this) {
             if (snapshot != s) {
                 return snapshot;
             }
+            byte[] bytes;
             try {
-                Snapshot fresh = new Snapshot(attributes.fileKey(), modified, attributes.size(),
-                        parse(Files.readAllLines(file, StandardCharsets.UTF_8)));
-                snapshot = fresh;
-                return fresh;
+                bytes = Files.readAllBytes(file);
             } catch (IOException e) {
-                LOG.warn("cannot read tokens file {}: {}", file, e.getMessage());
-                return s;
+                return refuseAll(s, attributes, "cannot be read (" + e.getMessage() + ")");
             }
+            if (s.problem() != null) {
+                LOG.info("tokens file {} can be read again", file);
+            }
+            snapshot = new Snapshot(attributes.fileKey(), modified, attributes.size(), parse(lines(bytes)), null,
+                    System.nanoTime());
+            return snapshot;
         }
     }
 
-    private synchronized Snapshot reset() {
-        snapshot = new Snapshot(null, -1, -1, Map.of());
+    /** No token is accepted; said once per cause, not once per request. */
+    private synchronized Snapshot refuseAll(Snapshot s, BasicFileAttributes attributes, String problem) {
+        if (snapshot != s) {
+            return snapshot;
+        }
+        if (!problem.equals(s.problem())) {
+            LOG.warn("tokens file {} {}: every token is refused until it can be read", file, problem);
+        }
+        snapshot = attributes == null
+                ? new Snapshot(null, -1, -1, Map.of(), problem, System.nanoTime())
+                : new Snapshot(attributes.fileKey(), attributes.lastModifiedTime().toMillis(), attributes.size(),
+                        Map.of(), problem, System.nanoTime());
         return snapshot;
+    }
+
+    /** Each line decoded on its own: null for one that is not UTF-8, so only that line is lost. */
+    static List<String> lines(byte[] bytes) {
+        List<String> lines = new ArrayList<>();
+        int start = 0;
+        for (int i = 0; i <= bytes.length; i++) {
+            if (i == bytes.length || bytes[i] == '\n') {
+                int end = i > start && bytes[i - 1] == '\r' ? i - 1 : i;
+                if (i < bytes.length || end > start) {
+                    lines.add(decode(bytes, start, end - start));
+                }
+                start = i + 1;
+            }
+        }
+        return lines;
+    }
+
+    private static String decode(byte[] bytes, int offset, int length) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT).decode(ByteBuffer.wrap(bytes, offset, length))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            return null;
+        }
     }
 
     Map<String, Entry> parse(List<String> lines) {
         Map<String, Entry> byHash = new HashMap<>();
         for (int i = 0; i < lines.size(); i++) {
             String line = lines.get(i);
+            if (line == null) {
+                LOG.warn("tokens file {} line {}: not UTF-8 text; line ignored", file, i + 1);
+                continue;
+            }
             int comment = line.indexOf('#');
             String content = (comment >= 0 ? line.substring(0, comment) : line).strip();
             if (content.isEmpty()) {

@@ -16,6 +16,9 @@ import io.agnes.bqmc.db.Tables;
  */
 public final class CacheSchema {
 
+    /** Ours: the service creates it, and may rebuild it (db.SystemDatabase). */
+    public static final String TABLE = "bq_metadata_cache";
+
     public static final String CREATE = """
             CREATE TABLE IF NOT EXISTS bq_metadata_cache (
                 table_id VARCHAR PRIMARY KEY,

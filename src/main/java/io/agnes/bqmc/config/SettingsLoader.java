@@ -181,18 +181,26 @@ public final class SettingsLoader {
         return configured.isEmpty() ? null : parser.apply(configured);
     }
 
-    /** The scheduler secret is special: too short means disabled, and its value is never logged. */
+    /**
+     * The scheduler secret is special: too short means disabled, and its value is never logged.
+     * Whitespace around it (a trailing newline from a secret store) is not part of it: a caller
+     * could never send it in a header.
+     */
     private String schedulerToken() {
         String raw = env.get(EnvironmentVariable.SCHEDULER_API_TOKEN.name());
         if (raw == null || raw.isEmpty()) {
             return null;
         }
-        if (raw.length() < MIN_SCHEDULER_TOKEN_LENGTH) {
-            warn("SCHEDULER_API_TOKEN is shorter than {} characters: the scheduler token is disabled",
-                    MIN_SCHEDULER_TOKEN_LENGTH);
+        String token = raw.strip();
+        if (!token.equals(raw)) {
+            warn("SCHEDULER_API_TOKEN has whitespace around it: using it without (a header cannot carry it)");
+        }
+        if (token.length() < MIN_SCHEDULER_TOKEN_LENGTH || token.chars().anyMatch(c -> c <= ' ')) {
+            warn("SCHEDULER_API_TOKEN is shorter than {} characters or holds whitespace: the scheduler token is"
+                    + " disabled", MIN_SCHEDULER_TOKEN_LENGTH);
             return null;
         }
-        return raw;
+        return token;
     }
 
     private static String printable(String raw) {

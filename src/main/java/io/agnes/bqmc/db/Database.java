@@ -74,9 +74,22 @@ public final class Database {
 
     /** DuckDB creates the file but not its directory; {@code data/} should just work. */
     private static void createParentDirectory(String url) {
+        Path file = duckDbFile(url);
+        if (file == null) {
+            return;
+        }
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+        } catch (Exception ignored) {
+            // the driver's own error on open names the problem better
+        }
+    }
+
+    /** The file of a {@code jdbc:duckdb:} URL; null for another database or an in-memory one. */
+    static Path duckDbFile(String url) {
         String prefix = "jdbc:duckdb:";
         if (!url.startsWith(prefix)) {
-            return;
+            return null;
         }
         String file = url.substring(prefix.length());
         int query = file.indexOf('?');
@@ -84,13 +97,9 @@ public final class Database {
             file = file.substring(0, query);
         }
         if (file.isEmpty() || file.startsWith(":memory:")) {
-            return;
+            return null;
         }
-        try {
-            Files.createDirectories(Path.of(file).toAbsolutePath().getParent());
-        } catch (Exception ignored) {
-            // the driver's own error on open names the problem better
-        }
+        return Path.of(file);
     }
 
     static String rootMessage(Throwable e) {

@@ -28,10 +28,13 @@ public class RunHistory {
 
     public static final int KEEP = 200;
 
+    /** Ours, hence the prefix: the service creates it, and may rebuild it (db.SystemDatabase). */
+    public static final String TABLE = "bqmc_run_history";
+
     private static final String RUNNING = "running";
 
     private static final String COLUMNS = "run_id, %1$s, %2$s, trigger, total, succeeded, no_data, failed, duration_ms,"
-            + " status, replica";
+            + " status, replica, write_failed";
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -63,6 +66,8 @@ public class RunHistory {
             // older versions recorded a run only once it finished
             s.execute("ALTER TABLE bqmc_run_history ADD COLUMN IF NOT EXISTS status VARCHAR DEFAULT 'finished'");
             s.execute("ALTER TABLE bqmc_run_history ADD COLUMN IF NOT EXISTS replica VARCHAR");
+            // a run whose cache writes failed is no success (counted since 1.1)
+            s.execute("ALTER TABLE bqmc_run_history ADD COLUMN IF NOT EXISTS write_failed INTEGER DEFAULT 0");
             s.execute("ALTER TABLE bqmc_run_history ALTER COLUMN finished_at DROP NOT NULL");
         }
     }
@@ -92,7 +97,8 @@ public class RunHistory {
                 int updated;
                 try (PreparedStatement ps = tx.prepareStatement("UPDATE bqmc_run_history SET finished_at = "
                         + dialect.timestampParam() + ", total = ?, succeeded = ?, no_data = ?, failed = ?,"
-                        + " duration_ms = ?, status = '" + RunRecord.FINISHED + "' WHERE run_id = ? AND status = '"
+                        + " duration_ms = ?, write_failed = ?, status = '" + RunRecord.FINISHED + "' WHERE run_id = ?"
+                        + " AND status = '"
                         + RUNNING + "'")) {
                     int i = 0;
                     ps.setString(++i, dialect.timestampText(run.finishedAt()));
@@ -101,6 +107,7 @@ public class RunHistory {
                     ps.setInt(++i, run.noData());
                     ps.setInt(++i, run.failed());
                     ps.setLong(++i, run.durationMs());
+                    ps.setInt(++i, run.writeFailed());
                     ps.setString(++i, run.runId());
                     updated = ps.executeUpdate();
                 }
@@ -185,7 +192,7 @@ public class RunHistory {
                 while (rs.next()) {
                     runs.add(new RunRecord(rs.getString(1), Dialect.fromEpochMicros(rs.getLong(2)),
                             Dialect.fromEpochMicros(rs.getLong(3)), rs.getString(4), rs.getInt(5), rs.getInt(6),
-                            rs.getInt(7), rs.getInt(8), rs.getLong(9), rs.getString(10), rs.getString(11)));
+                            rs.getInt(7), rs.getInt(8), rs.getLong(9), rs.getString(10), rs.getString(11), rs.getInt(12)));
                 }
                 return runs;
             }

@@ -20,6 +20,7 @@ import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
  * @param status  {@code finished}, or {@code abandoned} for a run whose replica died or lost
  *                its lock before it finished (its counters are then unknown, 0)
  * @param replica the replica that ran it
+ * @param writeFailed how many of its tables' cache writes failed (kept in the history, not shown)
  */
 @JsonIgnoreProperties(ignoreUnknown = true)
 @Schema(description = "A refresh run. The run endpoint answers with run_id, started_at and the counters;"
@@ -43,10 +44,17 @@ public record RunRecord(
         @JsonProperty("status") @JsonView(History.class)
         @Schema(allowableValues = {FINISHED, ABANDONED}, description = "In last_runs only") String status,
         @JsonProperty("replica") @JsonView(History.class) @Schema(nullable = true, description = "In last_runs only")
-        String replica) {
+        String replica,
+        @JsonIgnore int writeFailed) {
 
     public static final String FINISHED = "finished";
     public static final String ABANDONED = "abandoned";
+
+    /** A run none of whose cache writes failed (or one recorded before they were counted). */
+    public RunRecord(String runId, Instant startedAt, Instant finishedAt, String trigger, int total, int succeeded,
+                     int noData, int failed, long durationMs, String status, String replica) {
+        this(runId, startedAt, finishedAt, trigger, total, succeeded, noData, failed, durationMs, status, replica, 0);
+    }
 
     /** The fields of the run endpoint's answer. */
     public interface Summary {
@@ -57,11 +65,13 @@ public record RunRecord(
     }
 
     /**
-     * A run counts as successful when it finished and refreshed at least one table, or had
-     * nothing to refresh: a run where every lookup failed leaves the cache no fresher.
+     * A run counts as successful when it finished, every cache write it made went through, and
+     * it refreshed at least one table or had nothing to refresh: a run where every lookup failed
+     * leaves the cache no fresher, and one whose writes failed (a full disk, say) leaves it
+     * wrong.
      */
     @JsonIgnore
     public boolean successful() {
-        return FINISHED.equals(status) && (succeeded > 0 || total == 0);
+        return FINISHED.equals(status) && writeFailed == 0 && (succeeded > 0 || total == 0);
     }
 }

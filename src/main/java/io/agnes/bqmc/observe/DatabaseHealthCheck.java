@@ -9,13 +9,15 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import javax.sql.DataSource;
+import io.agnes.bqmc.db.SystemDatabase;
 
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
- * Readiness: DOWN while the system database cannot hand out a working connection. Answers
+ * Readiness: DOWN while the system database cannot hand out a working connection, or cannot be
+ * written (a full disk, a file deleted under it: {@link SystemDatabase}); asking is also what
+ * makes it try to recover, so an idle service heals as soon as it can. Answers
  * within {@link #ANSWER_SECONDS} whatever the database does: a pool waiting for a server that
  * is gone would otherwise hold the probe for its whole connection timeout. One probe of the
  * database runs at a time; callers meanwhile wait for it, up to that bound.
@@ -24,7 +26,7 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
 
     static final int ANSWER_SECONDS = 2;
 
-    private final DataSource dataSource;
+    private final SystemDatabase dataSource;
     private final ExecutorService prober = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "bqmc-database-probe");
         t.setDaemon(true);
@@ -32,7 +34,7 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
     });
     private Future<String> probe;
 
-    public DatabaseHealthCheck(DataSource dataSource) {
+    public DatabaseHealthCheck(SystemDatabase dataSource) {
         super("bqmc", "database");
         this.dataSource = dataSource;
     }
@@ -79,12 +81,17 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
         }
     }
 
-    /** Null when a connection is valid, else what is wrong. */
+    /** Null when a connection is valid and writes go through, else what is wrong. */
     private String problem() {
         try (Connection c = dataSource.getConnection()) {
-            return c.isValid(ANSWER_SECONDS) ? null : "the database connection is not valid";
+            if (!c.isValid(ANSWER_SECONDS)) {
+                return "the database connection is not valid";
+            }
         } catch (Exception e) {
-            return "database unreachable: " + e.getMessage();
+            String writes = dataSource.failure();
+            return writes != null ? "database cannot be written: " + writes : "database unreachable: " + e.getMessage();
         }
+        String writes = dataSource.failure();
+        return writes == null ? null : "database cannot be written: " + writes;
     }
 }

@@ -189,7 +189,7 @@ public class RefreshSteps {
             LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
                     LogText.safe(error));
         }
-        refresh.failed("cache write failed: " + error, "write_failed");
+        refresh.failed("cache write failed: " + error, RunTally.WRITE_FAILED);
     }
 
     public void finishTable(Exchange exchange) {

@@ -15,6 +15,9 @@ import org.apache.camel.Exchange;
  */
 public class RunTally implements AggregationStrategy {
 
+    /** The kind of a table whose lookup worked but whose cache write did not. */
+    static final String WRITE_FAILED = "write_failed";
+
     /** Outcome counters of one run. */
     public static final class Counts {
         private int total;
@@ -48,7 +51,7 @@ public class RunTally implements AggregationStrategy {
         /** The run's record, as it finishes now. */
         RunRecord toRecord(RunInfo run, Instant finishedAt, String replica) {
             return new RunRecord(run.runId(), run.startedAt(), finishedAt, run.trigger(), total, succeeded, noData,
-                    failed, run.elapsedMs(), RunRecord.FINISHED, replica);
+                    failed, run.elapsedMs(), RunRecord.FINISHED, replica, kinds.getOrDefault(WRITE_FAILED, 0));
         }
     }
 

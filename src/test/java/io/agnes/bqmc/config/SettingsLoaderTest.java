@@ -121,4 +121,17 @@ class SettingsLoaderTest {
         String longToken = "x".repeat(32);
         assertThat(load(Map.of("SCHEDULER_API_TOKEN", longToken)).schedulerApiToken()).isEqualTo(longToken);
     }
+
+    /** A trailing newline from a secret store would make the token one no header can carry. */
+    @Test
+    void whitespaceAroundTheSchedulerTokenIsNotPartOfIt() {
+        String token = "s".repeat(40);
+        try (LogCapture logs = LogCapture.open()) {
+            assertThat(load(Map.of("SCHEDULER_API_TOKEN", "  " + token + "\n")).schedulerApiToken()).isEqualTo(token);
+            assertThat(logs.linesContaining("SCHEDULER_API_TOKEN has whitespace around it")).hasSize(1);
+            assertThat(load(Map.of("SCHEDULER_API_TOKEN", token.substring(0, 20) + " " + token)).schedulerApiToken())
+                    .as("inside it, a header could not carry it either").isNull();
+            assertThat(logs.lines()).noneMatch(l -> l.contains(token.substring(0, 20)));
+        }
+    }
 }

@@ -79,6 +79,20 @@ class RunHistoryTest {
         assertThat(history.lastSuccess()).contains(finished("aaaaaaaa", STARTED, 3, 2));
     }
 
+    /** A run whose cache writes failed (a full disk) is kept with that count, and is no success. */
+    @Test
+    void aRunWhoseWritesFailedIsNoSuccess() throws Exception {
+        history.started("aaaaaaaa", STARTED, "timer", "replica-a");
+        history.finished(finished("aaaaaaaa", STARTED, 3, 3));
+        Instant later = STARTED.plusSeconds(60);
+        history.started("bbbbbbbb", later, "timer", "replica-a");
+        RunRecord writesFailed = new RunRecord("bbbbbbbb", later, later.plusSeconds(2), "timer", 3, 2, 0, 1, 2000,
+                RunRecord.FINISHED, "replica-a", 1);
+        history.finished(writesFailed);
+        assertThat(history.newest(1)).containsExactly(writesFailed);
+        assertThat(history.lastSuccess().orElseThrow().runId()).isEqualTo("aaaaaaaa");
+    }
+
     @Test
     void timesAreTheTrueInstantWhateverTheZones() throws Exception {
         assertThat(TimeZone.getDefault().getID()).as("the suite's JVM zone").isEqualTo("Europe/Prague");
