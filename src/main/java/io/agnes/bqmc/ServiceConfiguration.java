@@ -16,6 +16,7 @@ import io.agnes.bqmc.api.StatusReport;
 import io.agnes.bqmc.auth.BearerAuthenticator;
 import io.agnes.bqmc.auth.TokenFile;
 import io.agnes.bqmc.bigquery.ConfiguredBigQueryConnectionFactory;
+import io.agnes.bqmc.bigquery.RequestRate;
 import io.agnes.bqmc.bigquery.TableLookup;
 import io.agnes.bqmc.cache.CacheSchema;
 import io.agnes.bqmc.cache.CacheWriter;
@@ -93,6 +94,7 @@ public final class ServiceConfiguration {
             factory.setProxies(settings.proxies());
             factory.setTimeoutSeconds(settings.bigQueryTimeoutSeconds());
             factory.setMaxConnections(Math.max(20, settings.refreshConcurrency() + 4));
+            factory.setMaxRequestsPerSecond(settings.maxRequestsPerSecond());
             return factory;
         }
 
@@ -164,6 +166,16 @@ public final class ServiceConfiguration {
             return new CacheWriteStep(new CacheWriter(dataSource, settings.database().dialect()), pending);
         }
 
+        /** The pace of every BigQuery request of this replica (BIGQUERY_MAX_REQUESTS_PER_SECOND), the client's. */
+        @BindToRegistry
+        public RequestRate bigQueryRequestRate(ConfiguredBigQueryConnectionFactory bigQuery, MeterRegistry meters) {
+            RequestRate rate = bigQuery.requestRate();
+            Gauge.builder("bqmc.bigquery.request.rate", rate, RequestRate::current)
+                    .description("BigQuery requests per second allowed now: the limit, or less after BigQuery said"
+                            + " too many (0 = no limit)").register(meters);
+            return rate;
+        }
+
         @BindToRegistry
         public DatabaseHealthCheck databaseHealthCheck(SystemDatabase dataSource, MeterRegistry meters) {
             DatabaseHealthCheck check = new DatabaseHealthCheck(dataSource);
@@ -221,9 +233,11 @@ public final class ServiceConfiguration {
 
         @BindToRegistry
         public RefreshSteps refreshSteps(Settings settings, ConfiguredBigQueryConnectionFactory bigQuery,
-                                         RunHistory history, PendingTables pending, RefreshMetrics metrics) {
-            return new RefreshSteps(new TargetResolver(settings.bigQueryProject()), new TableLookup(bigQuery), history,
-                    pending, metrics, settings.replica());
+                                         RequestRate rate, RunHistory history, PendingTables pending,
+                                         RefreshMetrics metrics) {
+            return new RefreshSteps(new TargetResolver(settings.bigQueryProject()), new TableLookup(bigQuery, rate,
+                    Duration.ofSeconds(settings.bigQueryTimeoutSeconds())),
+                    history, pending, metrics, settings.replica());
         }
 
         @BindToRegistry

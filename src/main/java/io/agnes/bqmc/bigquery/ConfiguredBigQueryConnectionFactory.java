@@ -46,6 +46,7 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     private HttpProxies proxies = HttpProxies.NONE;
     private int timeoutSeconds = 30;
     private int maxConnections = 20;
+    private RequestRate requestRate = RequestRate.unlimited();
     private volatile BigQuery client;
     private BigQueryNotConfiguredException lastFailure;
     private long lastFailureAt;
@@ -73,6 +74,15 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     /** Connect and read timeout of one request. */
     public void setTimeoutSeconds(int timeoutSeconds) {
         this.timeoutSeconds = timeoutSeconds;
+    }
+
+    /** {@code BIGQUERY_MAX_REQUESTS_PER_SECOND}: the pace every request waits for, just before it is sent. */
+    public void setMaxRequestsPerSecond(int requestsPerSecond) {
+        this.requestRate = new RequestRate(requestsPerSecond);
+    }
+
+    public RequestRate requestRate() {
+        return requestRate;
     }
 
     /** Pooled HTTP connections: at least one per concurrent lookup, so a run reuses its connections. */
@@ -133,7 +143,13 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         int timeoutMs = timeoutSeconds * 1000;
         // Apache HttpClient with its automatic retries off: the JDK's HttpURLConnection silently
         // resends a GET after a connection reset, which would break "one request per attempt".
+        AnswerGuard guard = new AnswerGuard(timeoutMs);
         HttpTransport transport = new ApacheHttpTransport(ApacheHttpTransport.newDefaultHttpClientBuilder()
+                // tables.get never redirects; what BigQuery's answer may be is AnswerGuard's
+                .disableRedirectHandling()
+                .setRequestExecutor(new PacedRequestExecutor(requestRate))
+                .addInterceptorLast((org.apache.http.HttpRequestInterceptor) guard)
+                .addInterceptorLast((org.apache.http.HttpResponseInterceptor) guard)
                 .setMaxConnPerRoute(maxConnections)
                 .setMaxConnTotal(maxConnections)
                 .setRoutePlanner(proxies.routePlanner())

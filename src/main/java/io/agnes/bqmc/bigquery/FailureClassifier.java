@@ -36,6 +36,11 @@ public final class FailureClassifier {
         return isConnectionFailure(e);
     }
 
+    /** BigQuery says this caller sends too much: 429, or the rateLimitExceeded reason. */
+    public static boolean isRateLimited(BigQueryException e) {
+        return e.getCode() == 429 || "rateLimitExceeded".equals(e.getReason());
+    }
+
     /**
      * Connection refused, reset or dropped before an answer, unknown host, and timeouts
      * (including the client's way of reporting a read timeout, see {@link #READ_TIMEOUT}),
@@ -63,7 +68,8 @@ public final class FailureClassifier {
      */
     public static String kind(Throwable e) {
         if (e instanceof BigQueryException bq) {
-            if (bq.getCause() instanceof InterruptedException || hasCause(bq, SocketTimeoutException.class)) {
+            if (bq.getCause() instanceof InterruptedException || hasCause(bq, SocketTimeoutException.class)
+                    || ATTEMPT_TIMED_OUT.equals(bq.getMessage())) {
                 return "timeout";
             }
             if (bq.getReason() != null && !bq.getReason().isBlank()) {
@@ -86,14 +92,36 @@ public final class FailureClassifier {
         return false;
     }
 
-    /** The stored error text: {@code <ExceptionSimpleName>: <message>}. */
+    /**
+     * The stored error text: {@code BigQueryException: <BigQuery's words>}, or ours where the
+     * failure is inside the client (a Java message such as {@code Cannot invoke ...} says
+     * nothing to a reader and something about the internals to anyone).
+     */
     public static String describe(Throwable e) {
-        String message = e.getMessage();
-        if (e instanceof BigQueryException && e.getCause() instanceof InterruptedException) {
-            message = READ_TIMEOUT;
+        if (!(e instanceof BigQueryException)) {
+            return UNEXPECTED;
         }
-        return e.getClass().getSimpleName() + ": " + (message == null ? "" : message.strip());
+        String message = e.getMessage();
+        if (e.getCause() instanceof InterruptedException) {
+            message = READ_TIMEOUT;
+        } else if (isUnexpected((BigQueryException) e)) {
+            message = UNEXPECTED;
+        }
+        return "BigQueryException: " + (message == null ? "" : message.strip());
     }
+
+    /** A failure of the client itself (a Java error reading an answer), not BigQuery's nor the network's. */
+    public static boolean isUnexpected(BigQueryException e) {
+        return e.getCode() <= 0 && e.getReason() == null && e.getCause() instanceof RuntimeException
+                && !hasCause(e, java.io.IOException.class) && !ATTEMPT_TIMED_OUT.equals(e.getMessage());
+    }
+
+    /** Ours, for what BigQuery did not put in words. */
+    static final String UNEXPECTED = "BigQuery's answer could not be read (the service log has the details)";
+
+    /** An attempt cut off at its wall-clock deadline (AnswerGuard). */
+    public static final String ATTEMPT_TIMED_OUT =
+            "no complete answer from BigQuery within BIGQUERY_TIMEOUT_SECONDS (the attempt was cut off)";
 
     /**
      * The client reports a read timeout as an interrupt: it restores the interrupt flag on the

@@ -1,22 +1,42 @@
 package io.agnes.bqmc.bigquery;
 
+import java.math.BigInteger;
+import java.time.Duration;
+import java.time.ZonedDateTime;
+import java.time.format.DateTimeFormatter;
+import java.time.format.DateTimeParseException;
+
+import com.google.api.client.http.HttpResponseException;
 import com.google.cloud.bigquery.BigQuery;
 import com.google.cloud.bigquery.BigQueryException;
 import com.google.cloud.bigquery.Table;
 import com.google.cloud.bigquery.TableId;
 import org.apache.camel.component.google.bigquery.GoogleBigQueryConnectionFactory;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * One {@code tables.get} per call, through the official client: the route around it decides
  * whether to call again. A retryable failure is thrown as {@link RetryableBigQueryException}
- * for Camel redelivery; every other answer comes back as a {@link LookupResult}.
+ * for Camel redelivery; every other answer comes back as a {@link LookupResult}. An answer is
+ * believed only when it is about the table asked for and its counts are possible.
  */
 public class TableLookup {
 
-    private final GoogleBigQueryConnectionFactory connectionFactory;
+    private static final Logger LOG = LoggerFactory.getLogger(TableLookup.class);
 
-    public TableLookup(GoogleBigQueryConnectionFactory connectionFactory) {
+    /** A failure this close to the deadline is the deadline's doing. */
+    private static final long DEADLINE_SLACK_NANOS = 50_000_000L;
+
+    private final GoogleBigQueryConnectionFactory connectionFactory;
+    private final RequestRate rate;
+    private final long attemptNanos;
+
+    /** @param attempt the wall-clock bound of one attempt (BIGQUERY_TIMEOUT_SECONDS), which AnswerGuard enforces */
+    public TableLookup(GoogleBigQueryConnectionFactory connectionFactory, RequestRate rate, Duration attempt) {
         this.connectionFactory = connectionFactory;
+        this.rate = rate;
+        this.attemptNanos = attempt.toNanos();
     }
 
     public LookupResult lookup(BigQueryTarget target) {
@@ -26,19 +46,89 @@ public class TableLookup {
         } catch (BigQueryNotConfiguredException e) {
             return new LookupResult.NotConfigured(e.getMessage());
         } catch (Exception e) {
-            return new LookupResult.NotConfigured(FailureClassifier.describe(e));
+            LOG.warn("cannot build the BigQuery client", e);
+            return new LookupResult.NotConfigured("cannot build the BigQuery client (the service log has the details)");
         }
+        Table table;
+        long started = System.nanoTime();
         try {
-            Table table = client.getTable(TableId.of(target.project(), target.dataset(), target.table()));
-            // the client answers a 404 with null rather than an exception
-            return table == null
-                    ? new LookupResult.NotFound("table " + target + " not found (404)")
-                    : new LookupResult.Found(TableMetadataMapper.map(table));
+            table = client.getTable(TableId.of(target.project(), target.dataset(), target.table()));
         } catch (BigQueryException e) {
+            // whatever the aborted connection threw: the attempt ran out of time
+            if (e.getCode() <= 0 && System.nanoTime() - started >= attemptNanos - DEADLINE_SLACK_NANOS) {
+                e = new BigQueryException(0, FailureClassifier.ATTEMPT_TIMED_OUT, e);
+            }
+            Duration retryAfter = retryAfter(e);
+            if (FailureClassifier.isRateLimited(e)) {
+                rate.throttled(retryAfter);
+            } else {
+                rate.pause(retryAfter);
+            }
             if (FailureClassifier.isRetryable(e)) {
-                throw new RetryableBigQueryException(e);
+                throw new RetryableBigQueryException(e, retryAfter);
+            }
+            if (FailureClassifier.isUnexpected(e)) {
+                LOG.warn("BigQuery's answer for {} could not be read", target, e);
             }
             return new LookupResult.Failed(FailureClassifier.describe(e), FailureClassifier.kind(e));
+        }
+        // the client answers a 404 with null rather than an exception
+        if (table == null) {
+            return new LookupResult.NotFound("table " + target + " not found (404)");
+        }
+        String wrong = implausible(table, target);
+        if (wrong != null) {
+            return new LookupResult.Failed(wrong, "implausible_answer");
+        }
+        return new LookupResult.Found(TableMetadataMapper.map(table));
+    }
+
+    /** Why the answer cannot be about the table asked for, or cannot be true; null when it is fine. */
+    static String implausible(Table table, BigQueryTarget target) {
+        TableId answered = table.getTableId();
+        if (answered == null || !target.project().equals(answered.getProject())
+                || !target.dataset().equals(answered.getDataset()) || !target.table().equals(answered.getTable())) {
+            return "BigQuery answered about another table ("
+                    + (answered == null ? "none named" : answered.getProject() + "." + answered.getDataset() + "."
+                    + answered.getTable()) + ") than " + target + "; not stored";
+        }
+        BigInteger rows = table.getNumRows();
+        if (rows != null && (rows.signum() < 0 || rows.bitLength() > 63)) {
+            return "BigQuery answered an impossible row count (" + rows + ") for " + target + "; not stored";
+        }
+        Long bytes = table.getNumBytes();
+        if (bytes != null && bytes < 0) {
+            return "BigQuery answered an impossible size (" + bytes + " bytes) for " + target + "; not stored";
+        }
+        return null;
+    }
+
+    /** {@code Retry-After} in seconds or as an HTTP date; null when absent or unreadable. */
+    static Duration retryAfter(BigQueryException e) {
+        for (Throwable t = e; t != null; t = t.getCause() == t ? null : t.getCause()) {
+            if (t instanceof HttpResponseException http) {
+                Object value = http.getHeaders().get("retry-after");
+                if (value instanceof java.util.List<?> list && !list.isEmpty()) {
+                    value = list.get(0);
+                }
+                return value == null ? null : parseRetryAfter(value.toString().strip());
+            }
+        }
+        return null;
+    }
+
+    static Duration parseRetryAfter(String value) {
+        try {
+            long seconds = Long.parseLong(value);
+            return seconds < 0 ? null : Duration.ofSeconds(seconds);
+        } catch (NumberFormatException notSeconds) {
+            try {
+                Duration d = Duration.between(java.time.Instant.now(),
+                        ZonedDateTime.parse(value, DateTimeFormatter.RFC_1123_DATE_TIME).toInstant());
+                return d.isNegative() ? Duration.ZERO : d;
+            } catch (DateTimeParseException notADate) {
+                return null;
+            }
         }
     }
 }

@@ -40,7 +40,8 @@ public record Settings(
         int managementPort,
         String replica,
         String quotaProject,
-        HttpProxies proxies) {
+        HttpProxies proxies,
+        int maxRequestsPerSecond) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;

@@ -184,7 +184,7 @@ public class RefreshSteps {
             refresh.fenceOff();
             return;
         }
-        String error = FailureClassifier.describe(e);
+        String error = e == null ? "unknown" : e.getClass().getSimpleName() + ": " + LogText.safe(e.getMessage());
         try (LogContext context = LogContext.table(refresh.run().runId(), refresh.tableId())) {
             LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
                     LogText.safe(error));

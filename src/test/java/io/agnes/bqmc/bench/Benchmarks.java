@@ -30,6 +30,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
 import io.agnes.bqmc.db.PlatformTables;
+import io.agnes.bqmc.support.LatencyStandIn;
 import io.agnes.bqmc.support.Postgres;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
@@ -396,6 +397,8 @@ public final class Benchmarks {
             env.put("BIGQUERY_API_URL", standIn.url());
             env.put("BIGQUERY_PROJECT", "bench-project");
             env.put("BIGQUERY_MAX_ATTEMPTS", "1");
+            // the stand-in has no quota: the earlier figures were taken without a pace (B8 sets one)
+            env.put("BIGQUERY_MAX_REQUESTS_PER_SECOND", "0");
             env.put("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", Integer.toString(concurrency));
             env.put("REPLICA_ID", name);
             env.putAll(extraEnv);

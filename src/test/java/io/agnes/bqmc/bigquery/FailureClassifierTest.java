@@ -64,11 +64,16 @@ class FailureClassifierTest {
     }
 
     @Test
-    void theStoredTextIsTheExceptionsSimpleNameAndMessage() {
+    void theStoredTextIsBigQuerysWordsOrOursNeverAJavaMessage() {
         assertThat(FailureClassifier.describe(http(403, "accessDenied"))).isEqualTo("BigQueryException: message of 403");
-        assertThat(FailureClassifier.describe(new IllegalStateException("  spaced  ")))
-                .isEqualTo("IllegalStateException: spaced");
-        assertThat(FailureClassifier.describe(new IllegalStateException())).isEqualTo("IllegalStateException: ");
+        String ours = "BigQuery's answer could not be read (the service log has the details)";
+        assertThat(FailureClassifier.describe(new NullPointerException("Cannot invoke \"String.length()\"")))
+                .isEqualTo(ours);
+        assertThat(FailureClassifier.describe(new BigQueryException(0, "Cannot invoke \"x()\" because \"y\" is null",
+                new NullPointerException()))).isEqualTo("BigQueryException: " + ours);
+        assertThat(FailureClassifier.describe(new BigQueryException(0, FailureClassifier.ATTEMPT_TIMED_OUT,
+                new java.net.SocketException("Socket closed")))).isEqualTo("BigQueryException: "
+                + "no complete answer from BigQuery within BIGQUERY_TIMEOUT_SECONDS (the attempt was cut off)");
         assertThat(FailureClassifier.describe(new BigQueryException(0, "java.lang.InterruptedException",
                 new InterruptedException())))
                 .isEqualTo("BigQueryException: no answer from BigQuery within BIGQUERY_TIMEOUT_SECONDS (read timed out)");

@@ -14,6 +14,7 @@ import java.util.stream.Stream;
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.github.tomakehurst.wiremock.client.ResponseDefinitionBuilder;
 import com.github.tomakehurst.wiremock.stubbing.ServeEvent;
+import io.agnes.bqmc.bigquery.FailureClassifier;
 import io.agnes.bqmc.refresh.TableRefreshResult;
 import io.agnes.bqmc.refresh.TableStatus;
 import io.agnes.bqmc.support.BigQueryJson;
@@ -121,8 +122,59 @@ class FaultMatrixTest {
                 Arguments.of("slower_than_timeout", always(WireMocks.json(200,
                                 BigQueryJson.baseTable(P, "ds", "slow", 1, 1, "a")).withFixedDelay((int) TIMEOUT_MS + 1500)),
                         TableStatus.ERROR, MAX_ATTEMPTS,
-                        "BigQueryException: no answer from BigQuery within BIGQUERY_TIMEOUT_SECONDS (read timed out)"),
-                Arguments.of("http_503_once", onceThenOk(), TableStatus.OK, 2, null));
+                        "BigQueryException: " + FailureClassifier.ATTEMPT_TIMED_OUT),
+                Arguments.of("http_503_once", onceThenOk(), TableStatus.OK, 2, null),
+                // answers not to be believed (issue 13)
+                Arguments.of("redirect_to_other_table", always(aResponse().withStatus(307)
+                                .withHeader("Location", BigQueryJson.tablePath(P, "ds", "decoy"))),
+                        TableStatus.ERROR, 1, "BigQueryException: 307"),
+                Arguments.of("redirect_loop", always(aResponse().withStatus(302)
+                                .withHeader("Location", BigQueryJson.tablePath(P, "ds", "redirect_loop"))),
+                        TableStatus.ERROR, 1, "BigQueryException: 302"),
+                Arguments.of("trickled_answer", always(WireMocks.json(200, BigQueryJson.baseTable(P, "ds", "trickled_answer", 1, 1, "a"))
+                                .withChunkedDribbleDelay(40, (int) TIMEOUT_MS * 4)),
+                        TableStatus.ERROR, MAX_ATTEMPTS, "BigQueryException: " + FailureClassifier.ATTEMPT_TIMED_OUT),
+                Arguments.of("huge_answer", always(WireMocks.json(200, BigQueryJson.table(P, "ds", "huge_answer", "TABLE",
+                                "1", "1", List.of("a"), "\"description\":\"" + "x".repeat(5 * 1024 * 1024) + "\""))),
+                        TableStatus.ERROR, 1, "BigQueryException: BigQuery's answer is larger than 4 MB"),
+                Arguments.of("nested_50_deep", always(WireMocks.json(200, nested("nested_50_deep", 50))),
+                        TableStatus.ERROR, 1, "BigQueryException: BigQuery's answer is nested deeper than 64 levels"),
+                Arguments.of("negative_rows", always(WireMocks.json(200, BigQueryJson.baseTable(P, "ds", "negative_rows", -5,
+                                100, "a"))),
+                        TableStatus.ERROR, 1, "BigQuery answered an impossible row count (-5)"),
+                Arguments.of("another_table", always(WireMocks.json(200, BigQueryJson.baseTable(P, "ds", "decoy", 99, 99,
+                                "a"))),
+                        TableStatus.ERROR, 1, "BigQuery answered about another table (test-project.ds.decoy)"));
+    }
+
+    /** A Table resource whose schema nests RECORDs {@code depth} deep. */
+    static String nested(String table, int depth) {
+        String field = "{\"name\":\"leaf\",\"type\":\"STRING\"}";
+        for (int i = 0; i < depth; i++) {
+            field = "{\"name\":\"r" + i + "\",\"type\":\"RECORD\",\"fields\":[" + field + "]}";
+        }
+        return BigQueryJson.baseTable(P, "ds", table, 1, 1, "a").replace("{\"name\":\"a\",\"type\":\"STRING\",\"mode\":\"NULLABLE\"}",
+                field);
+    }
+
+    /** BigQuery's Retry-After is obeyed: the next attempt waits for it, not for the (shorter) backoff. */
+    @org.junit.jupiter.api.Test
+    void retryAfterIsObeyed() throws Exception {
+        String table = "retry_after";
+        service.registerRemote(table, "ds", table);
+        String path = BigQueryJson.tablePath(P, "ds", table);
+        bigQuery.stubFor(get(urlPathEqualTo(path)).inScenario(table).whenScenarioStateIs(STARTED)
+                .willReturn(error(503, "backendError", "Backend error").withHeader("Retry-After", "2"))
+                .willSetStateTo("recovered"));
+        bigQuery.stubFor(get(urlPathEqualTo(path)).inScenario(table).whenScenarioStateIs("recovered")
+                .willReturn(WireMocks.json(200, BigQueryJson.baseTable(P, "ds", table, 43, 4300, "a"))));
+        assertThat(service.refreshOne(table).status()).isEqualTo(TableStatus.OK);
+        List<ServeEvent> requests = WireMocks.requestsFor(bigQuery, P, "ds", table);
+        assertThat(requests).hasSize(2);
+        long gap = requests.get(0).getRequest().getLoggedDate().getTime()
+                - requests.get(1).getRequest().getLoggedDate().getTime();
+        assertThat(Math.abs(gap)).as("the wait BigQuery asked for, not the %d ms backoff", INITIAL_DELAY_MS)
+                .isGreaterThanOrEqualTo(1900);
     }
 
     @ParameterizedTest(name = "{0}")

@@ -75,6 +75,8 @@ public final class TestService implements AutoCloseable {
         env.put("BIGQUERY_API_URL", bigQueryUrl);
         env.put("BIGQUERY_TIMEOUT_SECONDS", "5");
         env.put("BIGQUERY_RETRY_INITIAL_DELAY_MS", "10");
+        // the stand-in has no quota; the pace itself is RequestRateTest's
+        env.put("BIGQUERY_MAX_REQUESTS_PER_SECOND", "0");
         return env;
     }
 

@@ -46,9 +46,10 @@ public final class WireMocks {
 
     /** Every table of dataset {@code ds} in {@code test-project} answers as a base table after a delay. */
     public static void serveAnyTable(WireMockServer server, long rows, long bytes, int delayMs) {
+        // the answer names the table asked for, as BigQuery's does (the service checks)
         server.stubFor(get(urlPathMatching("/bigquery/v2/projects/test-project/datasets/ds/tables/.*"))
-                .willReturn(json(200, BigQueryJson.baseTable("test-project", "ds", "t", rows, bytes, "a"))
-                        .withFixedDelay(delayMs)));
+                .willReturn(json(200, BigQueryJson.baseTable("test-project", "ds", "{{request.pathSegments.[7]}}", rows,
+                        bytes, "a")).withFixedDelay(delayMs).withTransformers("response-template")));
     }
 
     /** Requests the stand-in received for one table path. */

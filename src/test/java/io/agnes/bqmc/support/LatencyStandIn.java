@@ -1,6 +1,11 @@
-package io.agnes.bqmc.bench;
+package io.agnes.bqmc.support;
 
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -13,13 +18,15 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerRequest;
 
 /**
- * A BigQuery {@code tables.get} stand-in for benchmarks: answers any table with a real-shaped
- * Table resource after a fixed latency, counts requests per table and the most in flight.
+ * A BigQuery {@code tables.get} stand-in for benchmarks and the pace tests: answers any table
+ * with a real-shaped Table resource after a fixed latency, counts requests per table and the
+ * most in flight, records when each request arrived, and can enforce a quota as Google does
+ * (beyond it in any one-second window: 429 {@code rateLimitExceeded}).
  * Runs in the harness JVM, so its CPU is not the service's. Non-blocking (Vert.x timers rather
  * than a sleeping thread per request), so its own overhead stays well under a millisecond and
  * the harness measures the service, not the stand-in.
  */
-final class LatencyStandIn implements AutoCloseable {
+public final class LatencyStandIn implements AutoCloseable {
 
     private final Vertx vertx;
     private final HttpServer server;
@@ -28,37 +35,103 @@ final class LatencyStandIn implements AutoCloseable {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final AtomicInteger peakInFlight = new AtomicInteger();
     private final LongAdder requests = new LongAdder();
+    private final LongAdder refused = new LongAdder();
+    private final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
+    private final ArrayDeque<Long> accepted = new ArrayDeque<>();
+    private volatile int quota;
 
-    LatencyStandIn() throws Exception {
+    public LatencyStandIn() throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
         server = vertx.createHttpServer().requestHandler(this::handle);
         server.listen(0, "127.0.0.1").toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
     }
 
-    String url() {
+    public String url() {
         return "http://127.0.0.1:" + server.actualPort();
     }
 
-    void latencyMs(int ms) {
+    public void latencyMs(int ms) {
         latencyMs = ms;
     }
 
-    void reset() {
+    public void reset() {
         perTable.clear();
         peakInFlight.set(0);
         requests.reset();
+        refused.reset();
+        arrivals.clear();
+        synchronized (accepted) {
+            accepted.clear();
+        }
     }
 
-    long requests() {
+    /**
+     * Answers a few hundred requests of its own, then forgets them: a cold stand-in handles its
+     * first requests late and together, which would show as a burst the service never sent.
+     */
+    public LatencyStandIn warmedUp() throws Exception {
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        for (int i = 0; i < 300; i++) {
+            http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url()
+                            + "/bigquery/v2/projects/bench-project/datasets/ds/tables/warm" + i)).build(),
+                    java.net.http.HttpResponse.BodyHandlers.discarding());
+        }
+        reset();
+        return this;
+    }
+
+    /** Requests per second answered before 429s start; 0 for none. */
+    public void quota(int perSecond) {
+        quota = perSecond;
+    }
+
+    /** Requests answered 429 for the quota. */
+    public long refused() {
+        return refused.sum();
+    }
+
+    /** The most requests that arrived within any one second (accepted or not). */
+    public int busiestSecond() {
+        List<Long> times = new ArrayList<>(arrivals);
+        Collections.sort(times);
+        int most = 0;
+        int start = 0;
+        for (int end = 0; end < times.size(); end++) {
+            while (times.get(end) - times.get(start) >= 1_000_000_000L) {
+                start++;
+            }
+            most = Math.max(most, end - start + 1);
+        }
+        return most;
+    }
+
+    private boolean overQuota(long now) {
+        int q = quota;
+        if (q <= 0) {
+            return false;
+        }
+        synchronized (accepted) {
+            while (!accepted.isEmpty() && now - accepted.peekFirst() >= 1_000_000_000L) {
+                accepted.pollFirst();
+            }
+            if (accepted.size() >= q) {
+                return true;
+            }
+            accepted.addLast(now);
+            return false;
+        }
+    }
+
+    public long requests() {
         return requests.sum();
     }
 
-    int peakInFlight() {
+    public int peakInFlight() {
         return peakInFlight.get();
     }
 
     /** Min and max requests any table got. */
-    int[] requestsPerTableRange() {
+    public int[] requestsPerTableRange() {
         int min = Integer.MAX_VALUE;
         int max = 0;
         for (AtomicInteger n : perTable.values()) {
@@ -69,6 +142,15 @@ final class LatencyStandIn implements AutoCloseable {
     }
 
     private void handle(HttpServerRequest request) {
+        long arrived = System.nanoTime();
+        arrivals.add(arrived);
+        if (overQuota(arrived)) {
+            refused.increment();
+            request.response().setStatusCode(429).putHeader("Content-Type", "application/json; charset=UTF-8")
+                    .end(BigQueryJson.error(429, "rateLimitExceeded", "Exceeded rate limits: too many api requests"
+                            + " per user per method for this user_method"));
+            return;
+        }
         int now = inFlight.incrementAndGet();
         peakInFlight.accumulateAndGet(now, Math::max);
         String path = request.path();

@@ -1,0 +1,145 @@
+package io.agnes.bqmc.bigquery;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.zip.GZIPInputStream;
+
+import org.apache.http.Header;
+import org.apache.http.HttpEntity;
+import org.apache.http.HttpRequest;
+import org.apache.http.HttpRequestInterceptor;
+import org.apache.http.HttpResponse;
+import org.apache.http.HttpResponseInterceptor;
+import org.apache.http.client.methods.HttpRequestBase;
+import org.apache.http.client.methods.HttpRequestWrapper;
+import org.apache.http.entity.ByteArrayEntity;
+import org.apache.http.entity.ContentType;
+import org.apache.http.protocol.HttpContext;
+
+/**
+ * What BigQuery's answer may be, enforced on the HTTP client before the BigQuery client sees it:
+ * <ul>
+ * <li>a wall-clock bound on the whole attempt: the read timeout starts again with every byte, so
+ * an answer trickled one byte at a time held a table for minutes; at the bound the request is
+ * aborted;</li>
+ * <li>a size cap ({@value #MAX_ANSWER_BYTES} bytes, after decompression): a Table resource of
+ * 10,000 columns is far smaller, and a 20 MB answer exhausted the service's heap;</li>
+ * <li>a nesting bound ({@value #MAX_NESTING} levels of JSON): a schema nests at most 15 records
+ * (some 35 levels of JSON), and a deeper one pinned a core in the client's parser;</li>
+ * <li>no redirects: {@code tables.get} never redirects, and a redirect to another table stored
+ * that table's numbers. The answer stays a 3xx, which fails the attempt.</li>
+ * </ul>
+ */
+final class AnswerGuard implements HttpRequestInterceptor, HttpResponseInterceptor {
+
+    static final int MAX_ANSWER_BYTES = 4 * 1024 * 1024;
+    static final int MAX_NESTING = 64;
+
+    private static final String DEADLINE = "bqmc.attempt-deadline";
+    private static final String REQUEST = "bqmc.attempt-request";
+
+    /** One daemon thread for every attempt's deadline: it only ever aborts a request. */
+    private static final ScheduledExecutorService TIMER = Executors.newSingleThreadScheduledExecutor(r -> {
+        Thread t = new Thread(r, "bqmc-bigquery-deadline");
+        t.setDaemon(true);
+        return t;
+    });
+
+    private final long attemptMillis;
+
+    AnswerGuard(long attemptMillis) {
+        this.attemptMillis = attemptMillis;
+    }
+
+    @Override
+    public void process(HttpRequest request, HttpContext context) {
+        HttpRequest original = request instanceof HttpRequestWrapper wrapper ? wrapper.getOriginal() : request;
+        if (original instanceof HttpRequestBase abortable) {
+            context.setAttribute(REQUEST, abortable);
+            context.setAttribute(DEADLINE, TIMER.schedule(abortable::abort, attemptMillis, TimeUnit.MILLISECONDS));
+        }
+    }
+
+    @Override
+    public void process(HttpResponse response, HttpContext context) throws IOException {
+        try {
+            int status = response.getStatusLine().getStatusCode();
+            if (status >= 300 && status < 400) {
+                // without a Location the BigQuery client does not follow it: the 3xx fails the attempt
+                response.removeHeaders("Location");
+            }
+            HttpEntity entity = response.getEntity();
+            if (entity != null) {
+                byte[] body;
+                try {
+                    body = read(entity);
+                    checkNesting(body);
+                } catch (IOException e) {
+                    // closing the stream would read the rest of a huge answer to reuse the connection: drop it
+                    if (context.getAttribute(REQUEST) instanceof HttpRequestBase request) {
+                        request.abort();
+                    }
+                    throw e;
+                }
+                response.removeHeaders("Content-Encoding");
+                response.removeHeaders("Content-Length");
+                Header type = entity.getContentType();
+                response.setEntity(new ByteArrayEntity(body, type == null ? null : ContentType.parse(type.getValue())));
+            }
+        } finally {
+            if (context.getAttribute(DEADLINE) instanceof ScheduledFuture<?> deadline) {
+                deadline.cancel(false);
+            }
+        }
+    }
+
+    /** The whole body, decompressed, or an IOException past the cap (the stream left open for the abort). */
+    private static byte[] read(HttpEntity entity) throws IOException {
+        Header encoding = entity.getContentEncoding();
+        boolean gzip = encoding != null && encoding.getValue().toLowerCase(java.util.Locale.ROOT).contains("gzip");
+        InputStream raw = entity.getContent();
+        InputStream in = gzip ? new GZIPInputStream(raw) : raw;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(8192);
+        byte[] buffer = new byte[8192];
+        for (int n; (n = in.read(buffer)) != -1; ) {
+            out.write(buffer, 0, n);
+            if (out.size() > MAX_ANSWER_BYTES) {
+                throw new IOException("BigQuery's answer is larger than " + MAX_ANSWER_BYTES / (1024 * 1024)
+                        + " MB, more than any table's metadata; not read further");
+            }
+        }
+        // read to the end: closing hands the connection back to the pool
+        in.close();
+        return out.toByteArray();
+    }
+
+    /** Brackets outside strings, counted in one pass over the bytes. */
+    static void checkNesting(byte[] json) throws IOException {
+        int depth = 0;
+        boolean inString = false;
+        for (int i = 0; i < json.length; i++) {
+            byte b = json[i];
+            if (inString) {
+                if (b == '\\') {
+                    i++;
+                } else if (b == '"') {
+                    inString = false;
+                }
+            } else if (b == '"') {
+                inString = true;
+            } else if (b == '{' || b == '[') {
+                if (++depth > MAX_NESTING) {
+                    throw new IOException("BigQuery's answer is nested deeper than " + MAX_NESTING
+                            + " levels, deeper than any table schema can be; not read");
+                }
+            } else if (b == '}' || b == ']') {
+                depth--;
+            }
+        }
+    }
+}
