@@ -48,7 +48,8 @@ class MixedRunTest {
 
         WireMockServer bigQuery = WireMocks.startBigQuery();
         bigQuery.stubFor(get(urlPathMatching("/bigquery/v2/projects/" + P + "/datasets/ds/tables/ok_.*"))
-                .willReturn(WireMocks.json(200, BigQueryJson.baseTable(P, "ds", "ok", 3, 30, "a", "b"))));
+                .willReturn(WireMocks.json(200, BigQueryJson.baseTable(P, "ds", "{{request.pathSegments.[7]}}", 3, 30, "a",
+                        "b")).withTransformers("response-template")));
         faults.forEach((kind, response) -> bigQuery.stubFor(
                 get(urlPathMatching("/bigquery/v2/projects/" + P + "/datasets/ds/tables/" + kind + "_.*"))
                         .willReturn(response)));
