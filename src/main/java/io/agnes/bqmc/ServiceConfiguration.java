@@ -5,6 +5,7 @@ import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -35,6 +36,7 @@ import io.agnes.bqmc.refresh.LocalRunGate;
 import io.agnes.bqmc.refresh.PendingTables;
 import io.agnes.bqmc.refresh.RefreshSteps;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
+import io.agnes.bqmc.refresh.SingleRefreshes;
 import io.agnes.bqmc.registry.RegistryFileImporter;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.TargetResolver;
@@ -47,6 +49,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.spi.CamelEvent;
+import org.apache.camel.support.EventNotifierSupport;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.component.micrometer.MicrometerUtils;
 import org.apache.camel.component.platform.http.PlatformHttpConstants;
@@ -133,6 +137,14 @@ public final class ServiceConfiguration {
         @Override
         public void configure(CamelContext context) throws Exception {
             int port = context.getRegistry().lookupByNameAndType("settings", Settings.class).port();
+            context.getManagementStrategy().addEventNotifier(new EventNotifierSupport() {
+                @Override
+                public void notify(CamelEvent event) {
+                    if (event instanceof CamelEvent.CamelContextStoppingEvent) {
+                        abortBigQueryBeforeTheStopRunsOut(context);
+                    }
+                }
+            });
             context.addStartupListener((ctx, alreadyStarted) -> {
                 // once the API server listens: JSON for the errors Vert.x answers before any route runs
                 JsonHttpErrors.install(ctx, port);
@@ -185,6 +197,28 @@ public final class ServiceConfiguration {
         }
     }
 
+    /**
+     * A stop lets the lookups in flight finish, but not past the stop's own time limit: three
+     * seconds before it, whatever is still waiting on BigQuery is aborted, so the run records
+     * its tables as interrupted and answers its caller (a forced stop answered it with an empty
+     * 500).
+     */
+    static void abortBigQueryBeforeTheStopRunsOut(CamelContext context) {
+        long waitMs = Math.max(0, TimeUnit.SECONDS.toMillis(context.getShutdownStrategy().getTimeout()) - 3000);
+        ConfiguredBigQueryConnectionFactory bigQuery = context.getRegistry()
+                .lookupByNameAndType("bigQueryConnectionFactory", ConfiguredBigQueryConnectionFactory.class);
+        Thread abort = new Thread(() -> {
+            try {
+                Thread.sleep(waitMs);
+                bigQuery.abortRequestsInFlight();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "bqmc-stop-deadline");
+        abort.setDaemon(true);
+        abort.start();
+    }
+
     /** What decides who runs, and what reads the stores for the API. */
     public static class Services implements CamelConfiguration {
 
@@ -201,6 +235,12 @@ public final class ServiceConfiguration {
             // only this process opens the file: a run still marked running died with an earlier one
             history.abandonRunning(Times.now());
             return new SingleFlightRoutePolicy(new LocalRunGate());
+        }
+
+        /** Single-table refreshes: bounded like a run, one lookup per table however many ask. */
+        @BindToRegistry
+        public SingleRefreshes singleRefreshes(Settings settings) {
+            return new SingleRefreshes(settings.refreshConcurrency());
         }
 
         @BindToRegistry

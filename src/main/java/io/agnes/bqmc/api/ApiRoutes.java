@@ -9,6 +9,7 @@ import io.agnes.bqmc.auth.AuthenticationFailedException;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.refresh.RefreshAlreadyRunningException;
+import io.agnes.bqmc.refresh.RefreshBusyException;
 import io.agnes.bqmc.refresh.RefreshUnavailableException;
 import io.agnes.bqmc.refresh.RunInfo;
 import io.agnes.bqmc.refresh.TableRefreshResult;
@@ -92,7 +93,9 @@ public class ApiRoutes extends RouteBuilder {
                 .param().name("table").type(RestParamType.query).required(true)
                     .description("table_registry id").endParam()
                 .responseMessage().code(200).message("The table's outcome").responseModel(TableRefreshResult.class)
-                    .endResponseMessage();
+                    .endResponseMessage()
+                .responseMessage().code(503).message("Every refresh slot stayed taken for 60 s (refreshes are bounded"
+                        + " like a run); try again").responseModel(ErrorBody.class).endResponseMessage();
         errors(api, 400, 401, 403, 404, 500).to("direct:api-refresh-table");
 
         api.get("/v2/metadata-cache/status").id(STATUS_ROUTE)
@@ -160,6 +163,8 @@ public class ApiRoutes extends RouteBuilder {
                     JsonResponses.respond(e, 409,
                             new ConflictBody(new AlreadyRunningDetail(running.runId(), running.startedAtText())));
                 });
+        onException(RefreshBusyException.class).handled(true)
+                .process(e -> JsonResponses.error(e, 503, caught(e).getMessage()));
         onException(RefreshUnavailableException.class).handled(true)
                 .process(e -> {
                     LOG.warn("run refused: {}", caught(e).getMessage());

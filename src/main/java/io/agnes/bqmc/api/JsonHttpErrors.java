@@ -25,7 +25,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Makes the answers that Vert.x gives before any route runs JSON like every other error:
  * requests its HTTP decoder rejects (URI or headers too long, a malformed request line) and
- * failures of the router itself (a body over the limit, a bad percent-encoding).
+ * failures of the router itself (a body over the limit, a bad percent-encoding, a request no
+ * route takes); and puts the {@link ConnectionGuard} on the API's connections.
  * <p>
  * camel-platform-http-main offers no hook for the HTTP server's options, so once the server
  * is up this re-binds the same router on the same port with our options and an invalid-request
@@ -42,6 +43,9 @@ public final class JsonHttpErrors {
 
     private static final Map<Integer, String> ROUTER_FAILURES = Map.of(
             400, "Bad Request",
+            // what no route takes: "OPTIONS *", a path that does not start with a slash
+            404, "Not Found",
+            405, "Method Not Allowed",
             413, "Request body too large",
             500, "Internal server error");
 
@@ -60,10 +64,11 @@ public final class JsonHttpErrors {
         try {
             Router router = (Router) field("router").get(platform);
             ROUTER_FAILURES.forEach((status, detail) -> router.errorHandler(status, routerFailure(status, detail)));
-            HttpServer replacement = platform.getVertx().createHttpServer(new HttpServerOptions()
+            ConnectionGuard guard = new ConnectionGuard();
+            HttpServer replacement = guard.server(platform.getVertx(), new HttpServerOptions()
                             .setMaxInitialLineLength(MAX_INITIAL_LINE).setMaxHeaderSize(MAX_HEADER_SIZE))
                     .invalidRequestHandler(JsonHttpErrors::invalidRequest)
-                    .requestHandler(router);
+                    .requestHandler(guard.requests(router));
             HttpServer original = platform.getServer();
             original.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
             listen(replacement, port, platform.getHost());

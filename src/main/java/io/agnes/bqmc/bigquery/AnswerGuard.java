@@ -51,6 +51,8 @@ final class AnswerGuard implements HttpRequestInterceptor, HttpResponseIntercept
     });
 
     private final long attemptMillis;
+    /** Requests on the wire now, for {@link #abortAll()} at a stop. */
+    private final java.util.Set<HttpRequestBase> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     AnswerGuard(long attemptMillis) {
         this.attemptMillis = attemptMillis;
@@ -60,8 +62,12 @@ final class AnswerGuard implements HttpRequestInterceptor, HttpResponseIntercept
     public void process(HttpRequest request, HttpContext context) {
         HttpRequest original = request instanceof HttpRequestWrapper wrapper ? wrapper.getOriginal() : request;
         if (original instanceof HttpRequestBase abortable) {
+            inFlight.add(abortable);
             context.setAttribute(REQUEST, abortable);
-            context.setAttribute(DEADLINE, TIMER.schedule(abortable::abort, attemptMillis, TimeUnit.MILLISECONDS));
+            context.setAttribute(DEADLINE, TIMER.schedule(() -> {
+                inFlight.remove(abortable);
+                abortable.abort();
+            }, attemptMillis, TimeUnit.MILLISECONDS));
         }
     }
 
@@ -95,6 +101,17 @@ final class AnswerGuard implements HttpRequestInterceptor, HttpResponseIntercept
             if (context.getAttribute(DEADLINE) instanceof ScheduledFuture<?> deadline) {
                 deadline.cancel(false);
             }
+            if (context.getAttribute(REQUEST) instanceof HttpRequestBase request) {
+                inFlight.remove(request);
+            }
+        }
+    }
+
+    /** A stop that cannot wait any longer: every request still on the wire fails now. */
+    void abortAll() {
+        for (HttpRequestBase request : inFlight) {
+            inFlight.remove(request);
+            request.abort();
         }
     }
 

@@ -48,6 +48,7 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     private int maxConnections = 20;
     private RequestRate requestRate = RequestRate.unlimited();
     private volatile BigQuery client;
+    private volatile AnswerGuard guard;
     private BigQueryNotConfiguredException lastFailure;
     private long lastFailureAt;
 
@@ -105,6 +106,17 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         }
     }
 
+    /**
+     * Fails every BigQuery request still on the wire, so that a stopping service's run ends (its
+     * tables recorded as interrupted) and answers its caller before the stop runs out of time.
+     */
+    public void abortRequestsInFlight() {
+        AnswerGuard g = guard;
+        if (g != null) {
+            g.abortAll();
+        }
+    }
+
     /** Null while the client can be built, else why not (a failed attempt is remembered for a minute). */
     public String credentialsProblem() {
         try {
@@ -144,6 +156,7 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         // Apache HttpClient with its automatic retries off: the JDK's HttpURLConnection silently
         // resends a GET after a connection reset, which would break "one request per attempt".
         AnswerGuard guard = new AnswerGuard(timeoutMs);
+        this.guard = guard;
         HttpTransport transport = new ApacheHttpTransport(ApacheHttpTransport.newDefaultHttpClientBuilder()
                 // tables.get never redirects; what BigQuery's answer may be is AnswerGuard's
                 .disableRedirectHandling()

@@ -49,7 +49,7 @@ public class CreateTokenCommand implements Callable<Integer> {
     Path file;
 
     @Override
-    public Integer call() throws IOException {
+    public Integer call() {
         Role parsedRole = Role.parse(role);
         if (parsedRole == null) {
             throw new ParameterException(spec.commandLine(), "--role must be admin or analyst, not '" + role + "'");
@@ -62,9 +62,17 @@ public class CreateTokenCommand implements Callable<Integer> {
         Path target = file != null ? file
                 : new SettingsLoader(System.getenv(), SettingsLoader.classpathDefaults()).tokensFile();
 
-        String token = TokenIssuer.issue(target, user, parsedRole, expires);
-
         PrintWriter err = spec.commandLine().getErr();
+        String token;
+        try {
+            token = TokenIssuer.issue(target, user, parsedRole, expires);
+        } catch (IOException e) {
+            // nothing was added: say where and why, in one line
+            err.println("tokens create: cannot add a token to " + target + ": " + reason(e));
+            err.flush();
+            return 1;
+        }
+
         err.printf("Token for %s (%s)%s added to %s. It is shown once:%n", user, parsedRole.wire(),
                 expires == null ? "" : ", expires " + expires, target);
         err.flush();
@@ -72,6 +80,17 @@ public class CreateTokenCommand implements Callable<Integer> {
         out.println(token);
         out.flush();
         return 0;
+    }
+
+    /** "Is a directory", "permission denied", ...: the operating system's words, not a stack trace. */
+    static String reason(IOException e) {
+        if (e instanceof java.nio.file.AccessDeniedException) {
+            return "permission denied";
+        }
+        if (e instanceof java.nio.file.FileSystemException fs && fs.getReason() != null) {
+            return fs.getReason();
+        }
+        return e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
     }
 
     private Duration lifetime(String text) {

@@ -4,7 +4,9 @@ import java.sql.SQLException;
 
 import io.agnes.bqmc.bigquery.RetryableBigQueryException;
 import io.agnes.bqmc.registry.RegistryTable;
+import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
+import org.apache.camel.ProducerTemplate;
 import org.apache.camel.ShutdownRoute;
 import org.apache.camel.builder.RouteBuilder;
 
@@ -24,6 +26,7 @@ public class RefreshRoutes extends RouteBuilder {
     private final int bigQueryMaxAttempts;
     private final long retryInitialDelayMs;
     private final long retryMaxDelayMs;
+    private ProducerTemplate template;
 
     /**
      * @param bigQueryMaxAttempts {@code BIGQUERY_MAX_ATTEMPTS}
@@ -39,6 +42,8 @@ public class RefreshRoutes extends RouteBuilder {
     public void configure() {
         RefreshSteps steps = getContext().getRegistry().lookupByNameAndType("refreshSteps", RefreshSteps.class);
         RegistryTable registry = getContext().getRegistry().lookupByNameAndType("registryTable", RegistryTable.class);
+        SingleRefreshes single = getContext().getRegistry().lookupByNameAndType("singleRefreshes", SingleRefreshes.class);
+        template = getContext().createProducerTemplate();
 
         // refresh-all and refresh-one hand every failure back to their caller (timer or API),
         // which decides what it means; an error handler here would mark it exhausted and hide it.
@@ -57,7 +62,14 @@ public class RefreshRoutes extends RouteBuilder {
                 .end()
                 .process(steps::finishRun);
 
+        // bounded, and one lookup per table however many ask at once (SingleRefreshes)
         from("direct:refresh-one").routeId("refresh-one").shutdownRoute(ShutdownRoute.Defer)
+                .errorHandler(noErrorHandler())
+                .process(e -> e.getMessage().setBody(single.refresh(
+                        e.getMessage().getHeader(RegistryTable.ID_PARAMETER, String.class),
+                        () -> refreshNow(e))));
+
+        from("direct:refresh-one-now").routeId("refresh-one-now").shutdownRoute(ShutdownRoute.Defer)
                 .errorHandler(noErrorHandler())
                 .setBody(constant(registry.selectById()))
                 .to("jdbc:dataSource?useHeadersAsParameters=true&outputType=SelectList")
@@ -100,5 +112,15 @@ public class RefreshRoutes extends RouteBuilder {
                     .process(steps::lookupBroke)
                 .end()
                 .process(steps::lookup);
+    }
+
+    /** The single-table route for this exchange's table; its own failures come back as they were thrown. */
+    private TableRefreshResult refreshNow(Exchange exchange) throws Exception {
+        Exchange done = template.send("direct:refresh-one-now", e -> e.getMessage().setHeader(RegistryTable.ID_PARAMETER,
+                exchange.getMessage().getHeader(RegistryTable.ID_PARAMETER)));
+        if (done.getException() != null) {
+            throw done.getException();
+        }
+        return done.getMessage().getBody(TableRefreshResult.class);
     }
 }

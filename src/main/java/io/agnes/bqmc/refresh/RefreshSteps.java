@@ -119,6 +119,11 @@ public class RefreshSteps {
         if (!refresh.mayGoOn()) {
             return;
         }
+        if (exchange.getContext().isStopping() && refresh.attempts() > 0) {
+            // a retry the stop would cut short: the table keeps its last good numbers, and says why
+            refresh.failed(PendingTables.INTERRUPTED, "interrupted");
+            return;
+        }
         boolean retry = refresh.attempts() > 0;
         long started = System.nanoTime();
         LookupResult result;

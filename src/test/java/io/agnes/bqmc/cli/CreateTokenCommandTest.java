@@ -85,4 +85,15 @@ class CreateTokenCommandTest {
         assertThat(Files.exists(tokens)).isFalse();
         assertThat(run("tokens", "create", "--help").out()).contains("--user", "--role", "--expires-in");
     }
+
+    /** A file that cannot be written: one line saying where and why, no stack trace, nothing printed as a token. */
+    @Test
+    void aTokensFileThatCannotBeWrittenIsOneLine() throws Exception {
+        Path directory = Files.createDirectories(dir.resolve("a-directory"));
+        Run onDirectory = run("tokens", "create", "--user", "x", "--role", "admin", "--file", directory.toString());
+        assertThat(onDirectory.exit()).isEqualTo(1);
+        assertThat(onDirectory.err().strip()).isEqualTo("tokens create: cannot add a token to " + directory
+                + ": Is a directory");
+        assertThat(onDirectory.out()).isEmpty();
+    }
 }

@@ -58,7 +58,10 @@ class GracefulShutdownTest {
             Duration stopped = Duration.ofNanos(System.nanoTime() - signalled);
             System.out.printf("sigterm: exit %d after %d ms%n", exit, stopped.toMillis());
             assertThat(stopped).isLessThan(Duration.ofSeconds(20));
-            run.handle((answer, failure) -> null).get();
+            // the caller of the run gets its answer: the run's counters, the interrupted tables as failed
+            ApiClient.Answer answer = run.get();
+            assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+            assertThat(answer.json().get("total").asInt()).isEqualTo(TABLES);
         } finally {
             bigQuery.stop();
         }
@@ -78,6 +81,40 @@ class GracefulShutdownTest {
             assertThat(refreshed).as("lookups in flight at the signal finish").isGreaterThanOrEqualTo(2);
             assertThat(interrupted).as("the rest is not looked up").isGreaterThan(0);
             assertThat(requests).isLessThan(TABLES);
+        }
+    }
+
+    /**
+     * Lookups that would outlast the stop's own limit (15 s) are cut 3 s before it: the run still
+     * ends, its caller gets the run's counters as JSON (a forced stop answered an empty 500), and
+     * the process exits 0.
+     */
+    @Test
+    void lookupsLongerThanTheStopAllowsAreCutAndTheCallerIsAnswered() throws Exception {
+        WireMockServer bigQuery = WireMocks.startBigQuery();
+        WireMocks.serveAnyTable(bigQuery, 7, 70, 60_000);
+        Path db = dir.resolve("system.duckdb");
+        TestService.seedRemoteTables(db, 4);
+        Map<String, String> env = new HashMap<>(TestService.environment(dir, bigQuery.baseUrl()));
+        env.put("BIGQUERY_TIMEOUT_SECONDS", "120");
+        String admin = TokenIssuer.issue(dir.resolve("tokens"), "ops@example.com", Role.ADMIN, null);
+        int port = Integer.parseInt(env.get("PORT"));
+        try (ChildService child = ChildService.start(env, dir.resolve("slow.log"))) {
+            child.awaitHttp(port, Duration.ofSeconds(60));
+            ApiClient api = new ApiClient(port);
+            CompletableFuture<ApiClient.Answer> run = CompletableFuture.supplyAsync(
+                    () -> api.post("/api/admin/run-bq-metadata-refresh", admin));
+            await().atMost(Duration.ofSeconds(20)).until(() -> bigQuery.getAllServeEvents().size() >= 4);
+            long signalled = System.nanoTime();
+            child.signal("TERM");
+            ApiClient.Answer answer = run.get();
+            assertThat(answer.status()).as(answer.body()).isEqualTo(200);
+            assertThat(answer.header("Content-Type")).startsWith("application/json");
+            assertThat(answer.json().get("failed").asInt()).isEqualTo(4);
+            assertThat(child.awaitExit(Duration.ofSeconds(30))).as(child.output()).isZero();
+            assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(Duration.ofSeconds(20));
+        } finally {
+            bigQuery.stop();
         }
     }
 }

@@ -100,12 +100,19 @@ class HostileInputTest {
                             + "b".repeat(80 * 1024) + "\r\n",
                     "GET /" + "u".repeat(20 * 1024) + " HTTP/1.1\r\nHost: x\r\n",
                     "BREW " + STATUS + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin + "\r\n",
-                    "GET " + STATUS + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin + "\r\nBad Header\r\n")) {
+                    "GET " + STATUS + " HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer " + admin + "\r\nBad Header\r\n",
+                    "OPTIONS * HTTP/1.1\r\nHost: x\r\n")) {
                 ApiClient.RawAnswer a = api.raw(raw);
                 assertThat(a.status()).as(abbreviate(raw) + " -> " + a.head() + a.body()).isBetween(400, 499);
                 assertThat(a.head()).containsIgnoringCase("content-type: application/json");
                 assertThat(a.json().get("detail")).isNotNull();
             }
+            // a version Vert.x does not serve: answered before any route, in JSON too
+            ApiClient.RawAnswer http2 = api.raw("GET " + STATUS + " HTTP/2.0\r\nHost: x\r\nAuthorization: Bearer " + admin
+                    + "\r\n");
+            assertThat(http2.status()).isEqualTo(505);
+            assertThat(http2.head()).containsIgnoringCase("content-type: application/json");
+            assertThat(http2.json().get("detail").asText()).isEqualTo("HTTP Version Not Supported: use HTTP/1.1");
             assertThat(bigQuery.getAllServeEvents()).hasSize(requestsBefore);
             assertThat(snapshot(service)).isEqualTo(before);
         } finally {
@@ -129,5 +136,68 @@ class HostileInputTest {
 
     static String abbreviate(String s) {
         return s.length() > 120 ? s.substring(0, 120) + "..." : s;
+    }
+
+    /**
+     * Idle and slowloris connections are closed, and past the cap new connections are closed at
+     * once, while health on the management port and a well-behaved API client still get answers.
+     */
+    @Test
+    void idleSlowAndSurplusConnectionsAreClosedAndHealthAnswers() throws Exception {
+        WireMockServer bigQuery = WireMocks.startBigQuery();
+        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
+        String analyst = TokenIssuer.issue(dir.resolve("tokens"), "bo@example.com", Role.ANALYST, null);
+        int port = Integer.parseInt(env.get("PORT"));
+        List<java.net.Socket> sockets = new ArrayList<>();
+        try (TestService service = TestService.start(env)) {
+            java.net.Socket silent = new java.net.Socket("127.0.0.1", port);
+            java.net.Socket slow = new java.net.Socket("127.0.0.1", port);
+            sockets.add(silent);
+            sockets.add(slow);
+            slow.getOutputStream().write(("GET " + STATUS + " HTTP/1.1\r\nHost: x\r\n").getBytes(StandardCharsets.US_ASCII));
+            long opened = System.nanoTime();
+            // a byte a second: never idle, never a complete request
+            while (!closedByServer(silent) || !closedByServer(slow)) {
+                assertThat(Duration.ofNanos(System.nanoTime() - opened)).as("closed by the server in time")
+                        .isLessThan(Duration.ofSeconds(20));
+                try {
+                    slow.getOutputStream().write('x');
+                } catch (java.io.IOException closed) {
+                    // the server closed it
+                }
+            }
+            long closedAfter = Duration.ofNanos(System.nanoTime() - opened).toSeconds();
+            assertThat(closedAfter).isBetween(9L, 15L);
+
+            // far more connections than the cap: the surplus is closed at once, health and a real client are answered
+            for (int i = 0; i < 600; i++) {
+                sockets.add(new java.net.Socket("127.0.0.1", port));
+            }
+            ApiClient management = new ApiClient(Integer.parseInt(env.get("MANAGEMENT_PORT")));
+            assertThat(management.get("/observe/health/ready", null).status()).isEqualTo(200);
+            long surplusClosed = sockets.stream().skip(2).filter(HostileInputTest::closedByServer).count();
+            assertThat(surplusClosed).as("connections past the cap of 512").isGreaterThanOrEqualTo(600 - 512);
+            for (java.net.Socket socket : sockets.subList(2, 202)) {
+                socket.close();
+            }
+            assertThat(new ApiClient(port).get(STATUS, analyst).status()).isEqualTo(200);
+        } finally {
+            for (java.net.Socket socket : sockets) {
+                socket.close();
+            }
+            bigQuery.stop();
+        }
+    }
+
+    /** Whether the server closed the connection (end of stream or reset) within a second. */
+    static boolean closedByServer(java.net.Socket socket) {
+        try {
+            socket.setSoTimeout(1000);
+            return socket.getInputStream().read() == -1;
+        } catch (java.net.SocketTimeoutException open) {
+            return false;
+        } catch (java.io.IOException reset) {
+            return true;
+        }
     }
 }
