@@ -29,6 +29,7 @@ import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.observe.DatabaseHealthCheck;
 import io.agnes.bqmc.observe.LastRunHealthCheck;
+import io.agnes.bqmc.observe.RegistryFileHealthCheck;
 import io.agnes.bqmc.observe.RefreshMetrics;
 import io.agnes.bqmc.refresh.CacheWriteStep;
 import io.agnes.bqmc.refresh.ClusterRunGate;
@@ -278,6 +279,12 @@ public final class ServiceConfiguration {
             return new RefreshSteps(new TargetResolver(settings.bigQueryProject()), new TableLookup(bigQuery, rate,
                     Duration.ofSeconds(settings.bigQueryTimeoutSeconds())),
                     history, pending, metrics, settings.replica());
+        }
+
+        /** DOWN while the registry file's newest version could not be imported. */
+        @BindToRegistry
+        public RegistryFileHealthCheck registryFileHealthCheck(RegistryFileImporter importer, Settings settings) {
+            return new RegistryFileHealthCheck(importer, settings.registryFile());
         }
 
         @BindToRegistry

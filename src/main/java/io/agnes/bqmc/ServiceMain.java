@@ -50,7 +50,8 @@ public final class ServiceMain {
         main.configure().addConfiguration(new ServiceConfiguration.Refresh());
         main.configure().addRoutesBuilder(new RefreshRoutes(settings.bigQueryMaxAttempts(),
                 settings.retryInitialDelayMs(), Settings.RETRY_MAX_DELAY_MS));
-        main.configure().addRoutesBuilder(new RegistryFileRoutes(settings.registryFile()));
+        main.configure().addRoutesBuilder(new RegistryFileRoutes(settings.registryFile(),
+                settings.registryStableSeconds() * 1000L));
         main.configure().addRoutesBuilder(new ApiRoutes());
         return main;
     }

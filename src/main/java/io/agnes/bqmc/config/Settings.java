@@ -41,7 +41,8 @@ public record Settings(
         String replica,
         String quotaProject,
         HttpProxies proxies,
-        int maxRequestsPerSecond) {
+        int maxRequestsPerSecond,
+        int registryStableSeconds) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;

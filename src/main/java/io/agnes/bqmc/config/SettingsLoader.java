@@ -92,7 +92,9 @@ public final class SettingsLoader {
                 new HttpProxies(proxy(EnvironmentVariable.HTTPS_PROXY), proxy(EnvironmentVariable.HTTP_PROXY),
                         HttpProxies.parseNoProxy(either(EnvironmentVariable.NO_PROXY) == null ? "" : either(EnvironmentVariable.NO_PROXY))),
                 read(EnvironmentVariable.BIGQUERY_MAX_REQUESTS_PER_SECOND, "app.bigquery.max-requests-per-second",
-                        intInRange(0, 10_000, "a whole number of requests per second from 0 (no limit) to 10000")));
+                        intInRange(0, 10_000, "a whole number of requests per second from 0 (no limit) to 10000")),
+                read(EnvironmentVariable.AGNES_REGISTRY_FILE_STABLE_SECONDS, "app.registry.stable-seconds",
+                        intInRange(1, 300, "a whole number of seconds from 1 to 300")));
     }
 
     /** The standard variables are read in upper case, else in lower case, as curl does. */

@@ -4,6 +4,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
 import java.util.List;
@@ -15,7 +17,6 @@ import javax.sql.DataSource;
 
 import io.agnes.bqmc.db.Transaction;
 import io.agnes.bqmc.support.LogText;
-import org.apache.camel.Body;
 import org.apache.camel.Header;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -31,9 +32,12 @@ public class RegistryFileImporter {
 
     private static final Logger LOG = LoggerFactory.getLogger(RegistryFileImporter.class);
 
+    /** Rows per statement. */
+    static final int BATCH = 500;
+
     private static final String UPSERT = """
             INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode, registered_by%s)
-            VALUES (?, ?, ?, ?, ?, ?, ?%s)
+            VALUES %%s
             ON CONFLICT (id) DO UPDATE SET
                 name = excluded.name, source_type = excluded.source_type, bucket = excluded.bucket,
                 source_table = excluded.source_table, query_mode = excluded.query_mode%s""";
@@ -45,18 +49,29 @@ public class RegistryFileImporter {
     public RegistryFileImporter(DataSource dataSource, RegistryTable table) {
         this.dataSource = dataSource;
         this.table = table;
-        this.upsert = table.hasBqFqn() ? String.format(UPSERT, ", bq_fqn", ", ?", ", bq_fqn = excluded.bq_fqn")
-                : String.format(UPSERT, "", "", "");
+        this.upsert = table.hasBqFqn() ? String.format(UPSERT, ", bq_fqn", ", bq_fqn = excluded.bq_fqn")
+                : String.format(UPSERT, "", "");
     }
 
     /** What one import did, for logs and tests. */
     public record Result(int upserted, int deleted, int skipped) {
     }
 
-    /** Entry point of the file route: never throws, a rejected file is logged and changes nothing. */
-    public Result importText(@Body String text, @Header("CamelFileAbsolutePath") String path) {
+    /** Why the file's newest version was not imported, or null once one was. */
+    private volatile String problem;
+
+    /** Null while the file's newest version is imported; else why it is not, for the health check. */
+    public String problem() {
+        return problem;
+    }
+
+    /**
+     * Entry point of the file route: never throws, whatever the file holds. A rejected file is
+     * logged, changes nothing, and leaves the registry as the last good file made it.
+     */
+    public Result importFile(@Header("CamelFileAbsolutePath") String path) {
         try {
-            List<RegistryFileRow> rows = RegistryFileParser.parse(text);
+            List<RegistryFileRow> rows = RegistryFileParser.parse(RegistryFileReader.read(Path.of(path)));
             if (!table.hasBqFqn()) {
                 for (RegistryFileRow row : rows) {
                     if (row.bqFqn() != null) {
@@ -68,13 +83,34 @@ public class RegistryFileImporter {
             Result result = apply(rows);
             LOG.info("registry file {} imported: upserted={} deleted={} skipped={}", path,
                     result.upserted(), result.deleted(), result.skipped());
+            problem = null;
             return result;
         } catch (RegistryFileException e) {
-            LOG.error("registry file {} rejected, nothing changed: {}", path, LogText.safe(e.getMessage()));
+            rejected(path, "rejected, nothing changed: " + LogText.safe(e.getMessage()));
         } catch (SQLException e) {
-            LOG.error("registry file {} not imported, nothing changed: {}", path, LogText.safe(e.getMessage()));
+            rejected(path, "not imported, nothing changed: " + LogText.safe(e.getMessage()));
+        } catch (RuntimeException | StackOverflowError | OutOfMemoryError e) {
+            // the watcher lives on: the next version of the file is read as if nothing happened
+            rejected(path, "not imported, nothing changed: " + e.getClass().getSimpleName());
+            LOG.debug("registry file {} import failed", path, e);
         }
         return null;
+    }
+
+    private void rejected(String path, String why) {
+        LOG.error("registry file {} {}", path, why);
+        problem = why;
+    }
+
+    /** For tests and tools: the text as if it were the file's. */
+    public Result importText(String text) throws RegistryFileException, SQLException {
+        return apply(RegistryFileParser.parse(text));
+    }
+
+    /** "(?, ?, ...), (?, ?, ...)": {@code rows} groups of {@code columns} parameters. */
+    private static String values(int rows, int columns) {
+        String row = "(" + String.join(", ", java.util.Collections.nCopies(columns, "?")) + ")";
+        return String.join(", ", java.util.Collections.nCopies(rows, row));
     }
 
     Result apply(List<RegistryFileRow> rows) throws SQLException {
@@ -92,43 +128,57 @@ public class RegistryFileImporter {
                 owners.put(rs.getString(1), rs.getString(2));
             }
         }
-        int upserted = 0;
         int skipped = 0;
         Set<String> listed = new HashSet<>();
-        try (PreparedStatement ps = c.prepareStatement(upsert)) {
-            for (RegistryFileRow row : rows.stream().sorted(Comparator.comparing(RegistryFileRow::id)).toList()) {
-                listed.add(row.id());
-                if (owners.containsKey(row.id()) && !OWNER.equals(owners.get(row.id()))) {
-                    LOG.warn("registry file line {}: id '{}' is registered by someone else; left as it is",
-                            row.line(), LogText.safe(row.id()));
-                    skipped++;
-                    continue;
-                }
-                ps.setString(1, row.id());
-                ps.setString(2, row.name());
-                ps.setString(3, row.sourceType());
-                ps.setString(4, row.bucket());
-                ps.setString(5, row.sourceTable());
-                ps.setString(6, row.queryMode());
-                ps.setString(7, OWNER);
-                if (table.hasBqFqn()) {
-                    ps.setString(8, row.bqFqn());
-                }
-                ps.executeUpdate();
-                upserted++;
+        List<RegistryFileRow> mine = new ArrayList<>();
+        for (RegistryFileRow row : rows.stream().sorted(Comparator.comparing(RegistryFileRow::id)).toList()) {
+            listed.add(row.id());
+            if (owners.containsKey(row.id()) && !OWNER.equals(owners.get(row.id()))) {
+                LOG.warn("registry file line {}: id '{}' is registered by someone else; left as it is",
+                        row.line(), LogText.safe(row.id()));
+                skipped++;
+            } else {
+                mine.add(row);
             }
         }
-        int deleted = 0;
-        try (PreparedStatement cache = c.prepareStatement("DELETE FROM bq_metadata_cache WHERE table_id = ?");
-             PreparedStatement registry = c.prepareStatement(
-                     "DELETE FROM table_registry WHERE id = ? AND registered_by = '" + OWNER + "'")) {
-            for (Map.Entry<String, String> owned : owners.entrySet()) {
-                if (OWNER.equals(owned.getValue()) && !listed.contains(owned.getKey())) {
-                    cache.setString(1, owned.getKey());
-                    cache.executeUpdate();
-                    registry.setString(1, owned.getKey());
-                    deleted += registry.executeUpdate();
+        // many rows per statement: 100,000 single-row upserts took minutes
+        int columns = table.hasBqFqn() ? 8 : 7;
+        for (int from = 0; from < mine.size(); from += BATCH) {
+            List<RegistryFileRow> batch = mine.subList(from, Math.min(mine.size(), from + BATCH));
+            try (PreparedStatement ps = c.prepareStatement(String.format(upsert, values(batch.size(), columns)))) {
+                int i = 0;
+                for (RegistryFileRow row : batch) {
+                    ps.setString(++i, row.id());
+                    ps.setString(++i, row.name());
+                    ps.setString(++i, row.sourceType());
+                    ps.setString(++i, row.bucket());
+                    ps.setString(++i, row.sourceTable());
+                    ps.setString(++i, row.queryMode());
+                    ps.setString(++i, OWNER);
+                    if (table.hasBqFqn()) {
+                        ps.setString(++i, row.bqFqn());
+                    }
                 }
+                ps.executeUpdate();
+            }
+        }
+        int upserted = mine.size();
+        List<String> gone = owners.entrySet().stream()
+                .filter(owned -> OWNER.equals(owned.getValue()) && !listed.contains(owned.getKey()))
+                .map(Map.Entry::getKey).toList();
+        int deleted = 0;
+        for (int from = 0; from < gone.size(); from += BATCH) {
+            List<String> batch = gone.subList(from, Math.min(gone.size(), from + BATCH));
+            String in = String.join(", ", java.util.Collections.nCopies(batch.size(), "?"));
+            try (PreparedStatement cache = c.prepareStatement("DELETE FROM bq_metadata_cache WHERE table_id IN (" + in + ")");
+                 PreparedStatement registry = c.prepareStatement(
+                         "DELETE FROM table_registry WHERE registered_by = '" + OWNER + "' AND id IN (" + in + ")")) {
+                for (int i = 0; i < batch.size(); i++) {
+                    cache.setString(i + 1, batch.get(i));
+                    registry.setString(i + 1, batch.get(i));
+                }
+                cache.executeUpdate();
+                deleted += registry.executeUpdate();
             }
         }
         return new Result(upserted, deleted, skipped);

@@ -77,6 +77,8 @@ public final class TestService implements AutoCloseable {
         env.put("BIGQUERY_RETRY_INITIAL_DELAY_MS", "10");
         // the stand-in has no quota; the pace itself is RequestRateTest's
         env.put("BIGQUERY_MAX_REQUESTS_PER_SECOND", "0");
+        // the registry file read a second after it stands still (the 5 s default is RegistryFileTest's)
+        env.put("AGNES_REGISTRY_FILE_STABLE_SECONDS", "1");
         return env;
     }
 
