@@ -134,4 +134,20 @@ class SettingsLoaderTest {
             assertThat(logs.lines()).noneMatch(l -> l.contains(token.substring(0, 20)));
         }
     }
+
+    /** Beyond a year and a day is a typo: it falls back with a WARN rather than failing at start or in the status. */
+    @Test
+    void intervalsAndGraceBeyondAYearFallBack() {
+        try (LogCapture logs = LogCapture.open()) {
+            Settings s = load(Map.of("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "9223372036854775807",
+                    "SCHEDULER_STARTUP_GRACE_SECONDS", Long.toString(Settings.MAX_SECONDS + 1)));
+            assertThat(s.refreshIntervalSeconds()).isEqualTo(14400);
+            assertThat(s.startupGraceSeconds()).isEqualTo(60);
+            assertThat(logs.linesContaining("Ignoring invalid SCHEDULER_")).hasSize(2);
+        }
+        Settings longest = load(Map.of("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", Long.toString(Settings.MAX_SECONDS),
+                "SCHEDULER_STARTUP_GRACE_SECONDS", Long.toString(Settings.MAX_SECONDS)));
+        assertThat(longest.refreshIntervalSeconds()).isEqualTo(Settings.MAX_SECONDS);
+        assertThat(longest.freshThresholdSeconds()).isEqualTo(2 * Settings.MAX_SECONDS);
+    }
 }

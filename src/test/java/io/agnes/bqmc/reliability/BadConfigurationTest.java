@@ -99,6 +99,23 @@ class BadConfigurationTest {
                 + " No such file or directory");
     }
 
+    /** The longest interval and grace accepted start a service whose status answers. */
+    @Test
+    void theLongestIntervalAndGraceStartAndAnswer() throws Exception {
+        Map<String, String> env = TestService.environment(dir, "http://127.0.0.1:9");
+        env.put("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", Long.toString(Settings.MAX_SECONDS));
+        env.put("SCHEDULER_STARTUP_GRACE_SECONDS", Long.toString(Settings.MAX_SECONDS));
+        String analyst = io.agnes.bqmc.auth.TokenIssuer.issue(dir.resolve("tokens"), "bo@example.com",
+                io.agnes.bqmc.auth.Role.ANALYST, null);
+        try (TestService service = TestService.start(env)) {
+            service.registerRemote("orders", "ds", "orders");
+            io.agnes.bqmc.support.ApiClient.Answer status = new io.agnes.bqmc.support.ApiClient(
+                    Integer.parseInt(env.get("PORT"))).get("/api/v2/metadata-cache/status", analyst);
+            assertThat(status.status()).as(status.body()).isEqualTo(200);
+            assertThat(status.json().get("fresh_threshold_seconds").asLong()).isEqualTo(2 * Settings.MAX_SECONDS);
+        }
+    }
+
     /** A port held by another process stops the start with one line naming the variable and the port. */
     @Test
     void aTakenPortStopsTheStartWithOneLineNamingIt() throws Exception {
