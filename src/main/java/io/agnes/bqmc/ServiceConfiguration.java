@@ -34,6 +34,7 @@ import io.agnes.bqmc.observe.RefreshMetrics;
 import io.agnes.bqmc.refresh.CacheWriteStep;
 import io.agnes.bqmc.refresh.ClusterRunGate;
 import io.agnes.bqmc.refresh.LocalRunGate;
+import io.agnes.bqmc.refresh.LookupPool;
 import io.agnes.bqmc.refresh.PendingTables;
 import io.agnes.bqmc.refresh.RefreshSteps;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
@@ -238,6 +239,12 @@ public final class ServiceConfiguration {
             return new SingleFlightRoutePolicy(new LocalRunGate());
         }
 
+        /** The run's lookup threads: the split waits for room rather than queueing the whole registry. */
+        @BindToRegistry(value = "bqRefreshPool", destroyMethod = "shutdown")
+        public LookupPool bqRefreshPool(Settings settings) {
+            return new LookupPool(settings.refreshConcurrency());
+        }
+
         /** Single-table refreshes: bounded like a run, one lookup per table however many ask. */
         @BindToRegistry
         public SingleRefreshes singleRefreshes(Settings settings) {
@@ -275,10 +282,10 @@ public final class ServiceConfiguration {
         @BindToRegistry
         public RefreshSteps refreshSteps(Settings settings, ConfiguredBigQueryConnectionFactory bigQuery,
                                          RequestRate rate, RunHistory history, PendingTables pending,
-                                         RefreshMetrics metrics) {
+                                         RefreshMetrics metrics, RegistryTable registryTable, DataSource dataSource) {
             return new RefreshSteps(new TargetResolver(settings.bigQueryProject()), new TableLookup(bigQuery, rate,
                     Duration.ofSeconds(settings.bigQueryTimeoutSeconds())),
-                    history, pending, metrics, settings.replica());
+                    history, pending, metrics, settings.replica(), registryTable, dataSource);
         }
 
         /** DOWN while the registry file's newest version could not be imported. */

@@ -33,11 +33,17 @@ public class CacheWriter extends ServiceSupport {
     /** Rows per transaction at most: bounds the time the lock is held. */
     static final int MAX_BATCH = 500;
 
+    /**
+     * Entries waiting at most: when the database falls this far behind, a lookup thread waits
+     * to hand its entry over (back-pressure) rather than the queue growing with the run.
+     */
+    static final int MAX_QUEUED = 4 * MAX_BATCH;
+
     private static final Pending STOP = new Pending(null, Fence.NONE);
 
     private final DataSource dataSource;
     private final Dialect dialect;
-    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>();
+    private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
     private Thread writer;
 
     public CacheWriter(DataSource dataSource, Dialect dialect) {
@@ -63,7 +69,12 @@ public class CacheWriter extends ServiceSupport {
             p.committed().completeExceptionally(new SQLException("the cache writer is stopped"));
             return p.committed();
         }
-        queue.add(p);
+        try {
+            queue.put(p);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            p.committed().completeExceptionally(new SQLException("interrupted while the cache writer was full"));
+        }
         return p.committed();
     }
 
@@ -87,7 +98,7 @@ public class CacheWriter extends ServiceSupport {
     /** Writes what is queued, then ends. */
     @Override
     protected void doStop() throws InterruptedException {
-        queue.add(STOP);
+        queue.put(STOP);
         writer.join(TimeUnit.SECONDS.toMillis(30));
     }
 

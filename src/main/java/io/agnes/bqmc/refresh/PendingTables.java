@@ -1,6 +1,8 @@
 package io.agnes.bqmc.refresh;
 
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -15,6 +17,13 @@ public class PendingTables {
     public static final String INTERRUPTED = "refresh interrupted: the service stopped before this table was refreshed";
 
     private final ConcurrentHashMap<String, Integer> pending = new ConcurrentHashMap<>();
+    /** The run's rows not taken yet (read on demand), or null between runs. */
+    private volatile Iterator<String> untaken;
+
+    /** The ids of the run's rows that no table has been made of yet; null when the run ends. */
+    public void untaken(Iterator<String> ids) {
+        untaken = ids;
+    }
 
     public void add(Collection<String> tableIds) {
         tableIds.forEach(this::add);
@@ -28,10 +37,19 @@ public class PendingTables {
         pending.computeIfPresent(tableId, (id, n) -> n > 1 ? n - 1 : null);
     }
 
-    /** Takes every table still pending. */
+    /** Takes every table still pending, and the run's rows not taken yet. */
     public List<String> drain() {
-        List<String> ids = List.copyOf(pending.keySet());
+        List<String> ids = new ArrayList<>(pending.keySet());
         ids.forEach(pending::remove);
+        Iterator<String> rest = untaken;
+        untaken = null;
+        try {
+            while (rest != null && rest.hasNext()) {
+                ids.add(rest.next());
+            }
+        } catch (RuntimeException e) {
+            // the registry cannot be read at this stop: what was taken is still recorded
+        }
         return ids;
     }
 }

@@ -53,10 +53,9 @@ public class RefreshRoutes extends RouteBuilder {
                 .routePolicyRef("singleFlightRoutePolicy")
                 .onCompletion().onFailureOnly().process(steps::runFailed).end()
                 .process(steps::startRun)
-                .setBody(constant(registry.selectRemoteBigQuery()))
-                .to("jdbc:dataSource?outputType=SelectList")
                 .process(steps::takeOn)
-                .split(body(), new RunTally()).parallelProcessing().executorService("bqRefreshPool")
+                // streamed: rows are read a page at a time as the pool takes them, and the pool's queue is bounded
+                .split(body(), new RunTally()).streaming().parallelProcessing().executorService("bqRefreshPool")
                     .process(steps::beginTable)
                     .to("direct:refresh-table")
                 .end()

@@ -12,6 +12,7 @@ import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
+import io.agnes.bqmc.registry.RegistryPages;
 import io.agnes.bqmc.registry.RegistryRow;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.TargetResolver;
@@ -19,6 +20,8 @@ import io.agnes.bqmc.registry.UnknownTableException;
 import io.agnes.bqmc.support.LogContext;
 import io.agnes.bqmc.support.LogText;
 import io.agnes.bqmc.support.Times;
+import javax.sql.DataSource;
+
 import org.apache.camel.Exchange;
 import org.apache.camel.RuntimeCamelException;
 import org.slf4j.Logger;
@@ -41,10 +44,14 @@ public class RefreshSteps {
     private final PendingTables pending;
     private final RefreshEvents events;
     private final String replica;
+    private final RegistryTable registry;
+    private final DataSource dataSource;
 
     /** @param replica this replica's name, in the run's history row */
     public RefreshSteps(TargetResolver resolver, TableLookup lookup, RunHistory history, PendingTables pending,
-                        RefreshEvents events, String replica) {
+                        RefreshEvents events, String replica, RegistryTable registry, DataSource dataSource) {
+        this.registry = registry;
+        this.dataSource = dataSource;
         this.resolver = resolver;
         this.lookup = lookup;
         this.history = history;
@@ -59,17 +66,23 @@ public class RefreshSteps {
         history.started(run.runId(), run.startedAt(), run.trigger(), replica);
     }
 
-    /** A run's registry rows become its tables; each is pending until written, so a stop can record the rest. */
+    /**
+     * A run's registry rows, read a page at a time as the split takes them. A table is pending
+     * from when the split takes it until it is written; the rows not taken yet are the cursor's,
+     * so a stop can still record every table of the run it did not get to.
+     */
     public void takeOn(Exchange exchange) {
-        List<RegistryRow> rows = rows(exchange);
-        pending.add(rows.stream().map(RegistryRow::id).toList());
+        RegistryPages rows = registry.remoteBigQueryPages(dataSource);
+        pending.untaken(rows.remainingIds());
         exchange.getMessage().setBody(rows);
     }
 
     /** One row of the run's split. */
     public void beginTable(Exchange exchange) {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
-        exchange.getMessage().setBody(new TableRefresh(exchange.getMessage().getBody(RegistryRow.class), run));
+        RegistryRow row = exchange.getMessage().getBody(RegistryRow.class);
+        pending.add(row.id());
+        exchange.getMessage().setBody(new TableRefresh(row, run));
     }
 
     /** The single-table refresh: the row must exist and be a remote BigQuery table. */
@@ -222,6 +235,7 @@ public class RefreshSteps {
      * it abandoned.
      */
     public void finishRun(Exchange exchange) {
+        pending.untaken(null);
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         // no remote rows: the split produced nothing to tally
         RunTally.Counts counts = exchange.getMessage().getBody() instanceof RunTally.Counts c ? c : new RunTally.Counts();
@@ -259,6 +273,7 @@ public class RefreshSteps {
 
     /** A run that ended with an error instead of a summary; a caller merely refused was no run. */
     public void runFailed(Exchange exchange) {
+        pending.untaken(null);
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         if (run != null && !(exchange.getException() instanceof RefreshRefusedException)) {
             events.runFailed(run.trigger());

@@ -73,6 +73,16 @@ public final class RegistryTable {
         return "SELECT " + columns() + " FROM table_registry WHERE " + IS_REMOTE_BIGQUERY + " ORDER BY id";
     }
 
+    /**
+     * Every row a run refreshes, in id order, a page at a time.
+     *
+     * @param dataSource where table_registry is
+     */
+    public RegistryPages remoteBigQueryPages(javax.sql.DataSource dataSource) {
+        return new RegistryPages(dataSource, "SELECT " + columns() + " FROM table_registry WHERE " + IS_REMOTE_BIGQUERY
+                + " AND (id > ? OR ?) ORDER BY id LIMIT ?");
+    }
+
     /** One row by id, for camel-jdbc with the id in the header {@link #ID_PARAMETER}. */
     public String selectById() {
         return "SELECT " + columns() + " FROM table_registry WHERE id = :?" + ID_PARAMETER;

@@ -63,7 +63,7 @@ public final class Benchmarks {
         String jar = "target/bq-metadata-cache.jar";
         List<String> jvm = new ArrayList<>();
         int repeats = 3;
-        String only = "B1,B2,B3,B4,B5,B6,B7,B11";
+        String only = "B1,B2,B3,B4,B5,B6,B7,B11,B8,B9,B10";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cases" -> only = args[++i];
@@ -92,6 +92,15 @@ public final class Benchmarks {
             }
             if (cases.contains("B11")) {
                 b.scaleOutCase(standIn);
+            }
+            if (cases.contains("B8")) {
+                b.quotaCase(standIn);
+            }
+            if (cases.contains("B9")) {
+                b.hundredThousandCase(standIn);
+            }
+            if (cases.contains("B10")) {
+                b.coldWarmTrivialCase(standIn);
             }
         }
         b.print();
@@ -254,6 +263,136 @@ public final class Benchmarks {
         }
     }
 
+    /** 20,000 tables against a stand-in that enforces 200 requests a second, the service paced at 180. */
+    private void quotaCase(LatencyStandIn standIn) throws Exception {
+        int n = 20_000;
+        int limit = 180;
+        standIn.latencyMs(20);
+        standIn.quota(200);
+        try (Service s = Service.start(this, standIn, n, 32, "B8", Map.of("BIGQUERY_MAX_REQUESTS_PER_SECOND",
+                Integer.toString(limit), "BIGQUERY_MAX_ATTEMPTS", "10", "BIGQUERY_RETRY_INITIAL_DELAY_MS", "200"))) {
+            standIn.reset();
+            JsonNode run = s.run();
+            long ms = run.get("duration_ms").asLong();
+            double ideal = n * 1000.0 / limit;
+            int busiest = standIn.busiestSecond();
+            row("B8", String.format(Locale.ROOT, "N=%,d at a pace of %d/s, the stand-in enforcing 200/s (20 ms/lookup,"
+                            + " concurrency 32)", n, limit),
+                    String.format(Locale.ROOT, "%,d ms vs N/rate %,.0f ms: ratio %.3f; busiest second %d requests; %d"
+                            + " answered 429; %d of %,d ok", ms, ideal, ms / ideal, busiest, standIn.refused(),
+                            run.get("succeeded").asInt(), n),
+                    "<= 1.05; busiest <= " + (limit + 1) + "; all ok",
+                    ms / ideal <= 1.05 && busiest <= limit + 1 && run.get("succeeded").asInt() == n);
+        } finally {
+            standIn.quota(0);
+        }
+    }
+
+    /** 100,000 tables with the systemd unit's JVM options: run time, peak RSS, and the status at that size. */
+    private void hundredThousandCase(LatencyStandIn standIn) throws Exception {
+        List<String> unitOptions = unitJvmOptions();
+        standIn.latencyMs(20);
+        long[] small = runWithMemory(standIn, 1_000, unitOptions, "B9-1k");
+        try (Service s = Service.start(this, standIn, 100_000, 32, "B9", Map.of(), unitOptions)) {
+            long idle = s.rssKb();
+            RssSampler sampler = new RssSampler(s.pid());
+            standIn.reset();
+            JsonNode run = s.run();
+            long peak = sampler.stop();
+            long ms = run.get("duration_ms").asLong();
+            double ideal = 100_000 / 32.0 * 20;
+            row("B9", "N=100,000, 20 ms/lookup, concurrency 32, JVM options of the systemd unit",
+                    String.format(Locale.ROOT, "%,d ms vs ideal %,.0f ms: ratio %.3f; %d of 100,000 ok", ms, ideal, ms / ideal,
+                            run.get("succeeded").asInt()), "all ok", run.get("succeeded").asInt() == 100_000);
+            row("B9 memory", "peak RSS during the run: 100,000 tables / 1,000 tables (idle after start)",
+                    String.format(Locale.ROOT, "%,d MB / %,d MB (idle %,d MB / %,d MB)", peak / 1024, small[1] / 1024,
+                            idle / 1024, small[0] / 1024), "<= 400 MB at 100,000", peak / 1024 <= 400);
+            String status = "/api/v2/metadata-cache/status";
+            byte[] body = s.get(status).body().getBytes();
+            Latency latency = latency(s.base + status, s.token, 20);
+            row("B9 status", String.format(Locale.ROOT, "status with 100,000 rows (%,d KB of JSON)", body.length / 1024),
+                    String.format(Locale.ROOT, "median %.0f ms, p99 %.0f ms", latency.median, latency.p99), "median <= 200 ms",
+                    latency.median <= 200);
+        }
+    }
+
+    /** {idle, peak} RSS in KB of a service refreshing {@code n} tables once. */
+    private long[] runWithMemory(LatencyStandIn standIn, int n, List<String> jvm, String name) throws Exception {
+        try (Service s = Service.start(this, standIn, n, 32, name, Map.of(), jvm)) {
+            long idle = s.rssKb();
+            RssSampler sampler = new RssSampler(s.pid());
+            s.run();
+            return new long[] {idle, sampler.stop()};
+        }
+    }
+
+    /** The first run after start against the second, and both against a trivial keep-alive client. */
+    private void coldWarmTrivialCase(LatencyStandIn standIn) throws Exception {
+        int n = 10_000;
+        int concurrency = 32;
+        standIn.latencyMs(20);
+        List<Long> colds = new ArrayList<>();
+        List<Long> warms = new ArrayList<>();
+        for (int i = 0; i < repeats; i++) {
+            try (Service s = Service.start(this, standIn, n, concurrency, "B10-" + i)) {
+                colds.add(s.run().get("duration_ms").asLong());
+                warms.add(s.run().get("duration_ms").asLong());
+            }
+        }
+        List<Long> trivials = new ArrayList<>();
+        for (int i = 0; i < repeats; i++) {
+            trivials.add(trivialClient(standIn, n, concurrency));
+        }
+        long cold = median(colds);
+        long warm = median(warms);
+        long trivial = median(trivials);
+        row("B10", String.format(Locale.ROOT, "N=%,d, 20 ms/lookup, concurrency %d: first run after start vs the"
+                        + " second", n, concurrency),
+                String.format(Locale.ROOT, "cold %,d ms, warm %,d ms: %.3f (cold runs %s, warm %s)", cold, warm,
+                        (double) cold / warm, colds, warms), "<= 1.10", cold <= 1.10 * warm);
+        row("B10 client", "the warm run against a trivial keep-alive HTTP client making the same requests",
+                String.format(Locale.ROOT, "warm %,d ms, trivial client %,d ms: %.3f (client runs %s)", warm, trivial,
+                        (double) warm / trivial, trivials), "<= 1.05", warm <= 1.05 * trivial);
+    }
+
+    /** Wall time of {@code n} GETs of the stand-in's tables by {@code threads} threads sharing one keep-alive client. */
+    private static long trivialClient(LatencyStandIn standIn, int n, int threads) throws Exception {
+        HttpClient client = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1).build();
+        java.util.concurrent.atomic.AtomicInteger next = new java.util.concurrent.atomic.AtomicInteger();
+        List<Thread> workers = new ArrayList<>();
+        long start = System.nanoTime();
+        for (int t = 0; t < threads; t++) {
+            Thread w = new Thread(() -> {
+                try {
+                    for (int i = next.getAndIncrement(); i < n; i = next.getAndIncrement()) {
+                        client.send(HttpRequest.newBuilder(URI.create(standIn.url()
+                                        + "/bigquery/v2/projects/bench-project/datasets/ds/tables/bench_" + i)).build(),
+                                HttpResponse.BodyHandlers.ofByteArray());
+                    }
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            w.start();
+            workers.add(w);
+        }
+        for (Thread w : workers) {
+            w.join();
+        }
+        return (System.nanoTime() - start) / 1_000_000;
+    }
+
+    /** The JVM options the systemd unit starts the service with (its Environment=JAVA_OPTS default). */
+    private static List<String> unitJvmOptions() throws IOException {
+        for (String line : Files.readAllLines(Path.of("deploy/bq-metadata-cache.service"))) {
+            if (line.startsWith("Environment=\"JAVA_OPTS=")) {
+                String options = line.substring("Environment=\"JAVA_OPTS=".length(), line.length() - 1);
+                return List.of(options.split("\\s+"));
+            }
+        }
+        throw new IllegalStateException("deploy/bq-metadata-cache.service has no JAVA_OPTS");
+    }
+
     // ---- measuring
 
     record Latency(double median, double p99) {
@@ -376,6 +515,12 @@ public final class Benchmarks {
         /** With {@code extraEnv} on top; tables are registered only in the DuckDB file of its own. */
         static Service start(Benchmarks b, LatencyStandIn standIn, int tables, int concurrency, String name,
                              Map<String, String> extraEnv) throws Exception {
+            return start(b, standIn, tables, concurrency, name, extraEnv, b.jvmOptions);
+        }
+
+        /** With JVM options of its own instead of {@code --jvm-opts}. */
+        static Service start(Benchmarks b, LatencyStandIn standIn, int tables, int concurrency, String name,
+                             Map<String, String> extraEnv, List<String> jvmOptions) throws Exception {
             Path dir = Files.createDirectories(b.work.resolve(name));
             Path db = dir.resolve("system.duckdb");
             if (tables > 0) {
@@ -404,7 +549,7 @@ public final class Benchmarks {
             env.putAll(extraEnv);
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-            command.addAll(b.jvmOptions);
+            command.addAll(jvmOptions);
             command.addAll(List.of("-jar", b.jar));
             ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
                     .redirectOutput(dir.resolve("service.log").toFile());
