@@ -101,6 +101,7 @@ public final class ServiceConfiguration {
             factory.setTimeoutSeconds(settings.bigQueryTimeoutSeconds());
             factory.setMaxConnections(Math.max(20, settings.refreshConcurrency() + 4));
             factory.setMaxRequestsPerSecond(settings.maxRequestsPerSecond());
+            factory.setWarmUp(settings.bigQueryWarmUp());
             return factory;
         }
 

@@ -128,7 +128,7 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> e.setProperty(STATUS_FILTER, StatusFilter.of(query(e))))
                 .removeHeaders("*")
                 .process(e -> JsonResponses.respond(e, 200,
-                        statusReport.render(e.getProperty(STATUS_FILTER, StatusFilter.class))));
+                        statusReport.answer(e.getProperty(STATUS_FILTER, StatusFilter.class))));
 
         // Anything the REST routes did not take: an unknown path is 404, a known path with
         // another method is 405. Started last, so Vert.x offers it every request only after them.

@@ -3,10 +3,18 @@ package io.agnes.bqmc.api;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
+import java.nio.ByteBuffer;
+
+import io.vertx.core.buffer.Buffer;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
-/** Writes an API answer: status code, JSON content type, and the body as JSON bytes. */
+/**
+ * Writes an API answer: status code, JSON content type, and the body in a form the HTTP server
+ * sends as it is: a ByteBuffer (with a Content-Length), or the status's composite buffer. A byte
+ * array it would first turn into a stream and send 16 KB at a time, each through a worker
+ * thread.
+ */
 public final class JsonResponses {
 
     private static final ObjectMapper MAPPER = new ObjectMapper();
@@ -34,7 +42,13 @@ public final class JsonResponses {
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         m.setHeader(Exchange.CONTENT_TYPE, "application/json");
         try {
-            m.setBody(body instanceof byte[] bytes ? bytes : writer.writeValueAsBytes(body));
+            if (body instanceof Buffer large) {
+                // the status: sent as it is, in chunks
+                m.setBody(large);
+            } else {
+                // with a Content-Length: every client, HTTP/1.0 ones too, knows where the answer ends
+                m.setBody(ByteBuffer.wrap(body instanceof byte[] bytes ? bytes : writer.writeValueAsBytes(body)));
+            }
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("response bodies are plain records", e);
         }

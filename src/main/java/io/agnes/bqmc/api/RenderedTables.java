@@ -35,6 +35,11 @@ final class RenderedTables extends AbstractList<CachedTable> {
         return size;
     }
 
+    /** The rendered array itself: shared, never to be changed. */
+    byte[] bytes() {
+        return json.bytes();
+    }
+
     @Override
     public CachedTable get(int index) {
         throw new UnsupportedOperationException("the tables are kept rendered, not as objects");

@@ -47,6 +47,7 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     private int timeoutSeconds = 30;
     private int maxConnections = 20;
     private RequestRate requestRate = RequestRate.unlimited();
+    private boolean warmUp;
     private volatile BigQuery client;
     private volatile AnswerGuard guard;
     private BigQueryNotConfiguredException lastFailure;
@@ -82,6 +83,11 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         this.requestRate = new RequestRate(requestsPerSecond);
     }
 
+    /** {@code BIGQUERY_WARM_UP}: at {@link #prepare()}, compile the client's code against a stand-in on loopback. */
+    public void setWarmUp(boolean warmUp) {
+        this.warmUp = warmUp;
+    }
+
     public RequestRate requestRate() {
         return requestRate;
     }
@@ -97,6 +103,10 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
      * to set) rather than with every table's no_data, and the first run finds the client ready.
      */
     public void prepare() {
+        // the first run as quick as the second: the client's code compiled before it is due
+        if (warmUp) {
+            ClientWarmUp.startInBackground(this, maxConnections);
+        }
         String problem = credentialsProblem();
         if (problem != null) {
             LOG.warn("BigQuery credentials are missing or unusable ({}): every table ends no_data until they are."
@@ -152,15 +162,29 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     }
 
     private BigQuery build() throws BigQueryNotConfiguredException {
+        AnswerGuard guard = new AnswerGuard(timeoutSeconds * 1000L);
+        this.guard = guard;
+        return build(credentials(), getServiceURL(), requestRate, guard, proxies);
+    }
+
+    /**
+     * A client of exactly this one's make, for another host: the warm-up's, against a stand-in
+     * in this process, runs the same code the real requests will.
+     */
+    BigQuery buildFor(String host) {
+        return build(NoCredentials.getInstance(), host, RequestRate.unlimited(), new AnswerGuard(timeoutSeconds * 1000L),
+                HttpProxies.NONE);
+    }
+
+    private BigQuery build(Credentials credentials, String host, RequestRate rate, AnswerGuard guard,
+                           HttpProxies proxies) {
         int timeoutMs = timeoutSeconds * 1000;
         // Apache HttpClient with its automatic retries off: the JDK's HttpURLConnection silently
         // resends a GET after a connection reset, which would break "one request per attempt".
-        AnswerGuard guard = new AnswerGuard(timeoutMs);
-        this.guard = guard;
         HttpTransport transport = new ApacheHttpTransport(ApacheHttpTransport.newDefaultHttpClientBuilder()
                 // tables.get never redirects; what BigQuery's answer may be is AnswerGuard's
                 .disableRedirectHandling()
-                .setRequestExecutor(new PacedRequestExecutor(requestRate))
+                .setRequestExecutor(new PacedRequestExecutor(rate))
                 .addInterceptorLast((org.apache.http.HttpRequestInterceptor) guard)
                 .addInterceptorLast((org.apache.http.HttpResponseInterceptor) guard)
                 .setMaxConnPerRoute(maxConnections)
@@ -169,7 +193,7 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
                 .setDefaultCredentialsProvider(proxies.credentials())
                 .build());
         BigQueryOptions.Builder builder = BigQueryOptions.newBuilder()
-                .setCredentials(credentials())
+                .setCredentials(credentials)
                 // only tables.get with an explicit project is ever sent; a fixed default keeps the
                 // client from probing the environment (or a metadata server) for one
                 .setProjectId(projectId != null ? projectId : PLACEHOLDER_PROJECT)
@@ -183,8 +207,8 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         if (quotaProjectId != null) {
             builder.setQuotaProjectId(quotaProjectId);
         }
-        if (getServiceURL() != null) {
-            builder.setHost(stripTrailingSlash(getServiceURL()));
+        if (host != null) {
+            builder.setHost(stripTrailingSlash(host));
         }
         return builder.build().getService();
     }

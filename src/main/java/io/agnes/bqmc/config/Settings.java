@@ -42,7 +42,8 @@ public record Settings(
         String quotaProject,
         HttpProxies proxies,
         int maxRequestsPerSecond,
-        int registryStableSeconds) {
+        int registryStableSeconds,
+        boolean bigQueryWarmUp) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;

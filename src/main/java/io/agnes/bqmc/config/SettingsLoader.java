@@ -94,7 +94,8 @@ public final class SettingsLoader {
                 read(EnvironmentVariable.BIGQUERY_MAX_REQUESTS_PER_SECOND, "app.bigquery.max-requests-per-second",
                         intInRange(0, 10_000, "a whole number of requests per second from 0 (no limit) to 10000")),
                 read(EnvironmentVariable.AGNES_REGISTRY_FILE_STABLE_SECONDS, "app.registry.stable-seconds",
-                        intInRange(1, 300, "a whole number of seconds from 1 to 300")));
+                        intInRange(1, 300, "a whole number of seconds from 1 to 300")),
+                read(EnvironmentVariable.BIGQUERY_WARM_UP, "app.bigquery.warm-up", SettingsLoader::bool));
     }
 
     /** The standard variables are read in upper case, else in lower case, as curl does. */
@@ -229,6 +230,14 @@ public final class SettingsLoader {
 
     private static Function<String, Integer> intInRange(int min, int max, String rule) {
         return s -> Math.toIntExact(longInRange(min, max, rule).apply(s));
+    }
+
+    private static Boolean bool(String s) {
+        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
+            case "true", "yes", "1", "on" -> true;
+            case "false", "no", "0", "off" -> false;
+            default -> throw new IllegalArgumentException("true or false");
+        };
     }
 
     private static Path path(String s) {

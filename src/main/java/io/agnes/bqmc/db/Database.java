@@ -49,6 +49,8 @@ public final class Database {
         config.setConnectionTimeout(CONNECT_TIMEOUT_SECONDS * 1000L);
         if (url.dialect() == Dialect.POSTGRESQL) {
             config.setDataSourceProperties(postgresProperties(STATEMENT_TIMEOUT_SECONDS));
+        } else if (duckDbFile(url.jdbcUrl()) != null) {
+            config.setDataSourceProperties(duckDbProperties());
         }
         // fail the start with the driver's own reason rather than after a timeout
         config.setInitializationFailTimeout(1);
@@ -71,6 +73,22 @@ public final class Database {
                 + " -c idle_in_transaction_session_timeout=" + IDLE_IN_TRANSACTION_SECONDS * 1000);
         return p;
     }
+
+    /**
+     * DuckDB's allocator (jemalloc on Linux) may keep up to 128 MB it no longer uses after a task
+     * before it flushes; the service's statements need a few MB. (The rest of the allocator's
+     * settings can only come from the environment: DUCKDB_JE_MALLOC_CONF in deploy/.) No
+     * {@code memory_limit}: a 100,000-row registry import in one transaction needs more than a
+     * tight cap allows, and a 32 MB cap did not lower the peak (docs/BENCHMARKS.md, B9).
+     */
+    static Properties duckDbProperties() {
+        Properties p = new Properties();
+        p.setProperty("allocator_flush_threshold", DUCKDB_ALLOCATOR_FLUSH_THRESHOLD);
+        return p;
+    }
+
+    /** Unused memory DuckDB's allocator may keep after a task. */
+    static final String DUCKDB_ALLOCATOR_FLUSH_THRESHOLD = "8MB";
 
     /** DuckDB creates the file but not its directory; {@code data/} should just work. */
     private static void createParentDirectory(String url) {

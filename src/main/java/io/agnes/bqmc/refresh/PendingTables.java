@@ -37,6 +37,11 @@ public class PendingTables {
         pending.computeIfPresent(tableId, (id, n) -> n > 1 ? n - 1 : null);
     }
 
+    /** How many tables are taken on and not yet written (not counting the rows not taken yet). */
+    public int size() {
+        return pending.size();
+    }
+
     /** Takes every table still pending, and the run's rows not taken yet. */
     public List<String> drain() {
         List<String> ids = new ArrayList<>(pending.keySet());

@@ -44,8 +44,11 @@ class DeploymentFilesTest {
     static final Path ENV_FILE = DEPLOY.resolve("bq-metadata-cache.env");
     static final Path DOCKERFILE = DEPLOY.resolve("Dockerfile");
     static final Path KUBERNETES = DEPLOY.resolve("kubernetes/bq-metadata-cache.yaml");
-    /** Read by the JVM and glibc, not by the service. */
-    static final Set<String> PROCESS_VARIABLES = Set.of("JAVA_OPTS", "MALLOC_ARENA_MAX");
+    /** Read by the JVM and the allocators (glibc's, DuckDB's jemalloc), not by the service. */
+    static final Set<String> PROCESS_VARIABLES = Set.of("JAVA_OPTS", "MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_",
+            "DUCKDB_JE_MALLOC_CONF");
+    static final List<String> ALLOCATOR_VARIABLES = List.of("MALLOC_ARENA_MAX", "MALLOC_MMAP_THRESHOLD_",
+            "DUCKDB_JE_MALLOC_CONF");
     static final Set<String> SERVICE_VARIABLES = Arrays.stream(EnvironmentVariable.values()).map(Enum::name)
             .collect(Collectors.toSet());
 
@@ -86,6 +89,18 @@ class DeploymentFilesTest {
         String out = new String(java.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
         assertThat(java.waitFor(30, TimeUnit.SECONDS)).isTrue();
         assertThat(java.exitValue()).as(out).isZero();
+    }
+
+    /** The allocator settings B9 measured with: the unit sets them, the env file and the image repeat them. */
+    @Test
+    void oneSetOfAllocatorSettingsEverywhere() throws Exception {
+        String unit = Files.readString(UNIT);
+        for (String name : ALLOCATOR_VARIABLES) {
+            String value = matchOne(unit, "(?m)^Environment=\"" + name + "=(.*)\"$");
+            assertThat(value).as(name).isNotBlank();
+            assertThat(envFile(false).get(name)).as("env file " + name).isEqualTo(value);
+            assertThat(dockerEnv().get(name)).as("Dockerfile " + name).isEqualTo(value);
+        }
     }
 
     @Test

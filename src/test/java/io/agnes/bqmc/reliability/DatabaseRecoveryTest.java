@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.nio.file.StandardCopyOption;
 import java.sql.Connection;
 import java.sql.ResultSet;
@@ -86,7 +87,9 @@ class DatabaseRecoveryTest {
             ApiClient.Answer ready = management.get("/observe/health/ready?data=true", null);
             assertThat(ready.status()).isEqualTo(503);
             assertThat(ready.body()).contains("database cannot be written");
-            // a run cannot even record its start: it fails, and says so
+            // a run cannot even record its start: it fails, and says so. (DuckDB may have given
+            // space back since, truncating its write-ahead log: the disk is filled up again first.)
+            fill(filler);
             assertThatThrownBy(service::runAll).hasRootCauseInstanceOf(java.sql.SQLException.class);
 
             Files.delete(filler);
@@ -137,7 +140,7 @@ class DatabaseRecoveryTest {
     /** Writes until the filesystem says it is full. */
     static void fill(Path filler) throws IOException {
         byte[] block = new byte[64 * 1024];
-        try (OutputStream out = Files.newOutputStream(filler)) {
+        try (OutputStream out = Files.newOutputStream(filler, StandardOpenOption.CREATE, StandardOpenOption.APPEND)) {
             while (true) {
                 out.write(block);
             }

@@ -1,0 +1,44 @@
+package io.agnes.bqmc.bigquery;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+
+import com.github.tomakehurst.wiremock.WireMockServer;
+import io.agnes.bqmc.support.LogCapture;
+import io.agnes.bqmc.support.TestService;
+import io.agnes.bqmc.support.WireMocks;
+import org.awaitility.Awaitility;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The start-up warm-up runs the client's code on loopback and sends BigQuery nothing: the first
+ * request BigQuery sees is the first run's. (Its effect on the first run's speed is bench/run
+ * B10's to measure.)
+ */
+class ClientWarmUpTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void theWarmUpSendsBigQueryNothing() throws Exception {
+        WireMockServer bigQuery = WireMocks.startBigQuery();
+        WireMocks.serveAnyTable(bigQuery, 1, 1, 0);
+        Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
+        env.put("BIGQUERY_WARM_UP", "true");
+        try (LogCapture logs = LogCapture.open(); TestService service = TestService.start(env)) {
+            Awaitility.await().atMost(Duration.ofSeconds(120))
+                    .until(() -> !logs.linesContaining("BigQuery client warmed up in").isEmpty());
+            assertThat(bigQuery.getAllServeEvents()).as("requests BigQuery saw before any run").isEmpty();
+            service.registerRemote("orders", "ds", "orders");
+            assertThat(service.runAll().succeeded()).isEqualTo(1);
+            assertThat(bigQuery.getAllServeEvents()).hasSize(1);
+        } finally {
+            bigQuery.stop();
+        }
+    }
+}
