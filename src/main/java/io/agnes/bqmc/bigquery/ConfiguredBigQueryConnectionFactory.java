@@ -105,7 +105,7 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     public void prepare() {
         // the first run as quick as the second: the client's code compiled before it is due
         if (warmUp) {
-            ClientWarmUp.startInBackground(this, maxConnections);
+            ClientWarmUp.startInBackground(this, maxConnections, requestRate);
         }
         String problem = credentialsProblem();
         if (problem != null) {

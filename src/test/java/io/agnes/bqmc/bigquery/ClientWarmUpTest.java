@@ -41,4 +41,16 @@ class ClientWarmUpTest {
             bigQuery.stop();
         }
     }
+
+    @Test
+    void theWarmUpGivesWayToTheFirstRequestToBigQuery() throws Exception {
+        RequestRate pace = new RequestRate(0);
+        // a run's first request asks for its turn before the warm-up has begun
+        pace.acquire();
+        try (LogCapture logs = LogCapture.open()) {
+            ClientWarmUp.run(new ConfiguredBigQueryConnectionFactory(), 4, pace);
+            assertThat(logs.linesContaining("BigQuery client warm-up stopped after")).hasSize(1);
+            assertThat(logs.linesContaining("BigQuery client warmed up in")).isEmpty();
+        }
+    }
 }

@@ -66,15 +66,38 @@ public final class LatencyStandIn implements AutoCloseable {
     }
 
     /**
-     * Answers a few hundred requests of its own, then forgets them: a cold stand-in handles its
-     * first requests late and together, which would show as a burst the service never sent.
+     * Answers a few thousand requests of its own, over 64 connections at once, then forgets them:
+     * a cold stand-in accepts and reads its first connections late, and the requests the kernel
+     * had already taken in on them then count as arriving together, a burst the service never sent
+     * (B8 saw 31 requests "arrive" within 25 ms of a run paced at one per 5.6 ms).
      */
     public LatencyStandIn warmedUp() throws Exception {
-        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
-        for (int i = 0; i < 300; i++) {
-            http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url()
-                            + "/bigquery/v2/projects/bench-project/datasets/ds/tables/warm" + i)).build(),
-                    java.net.http.HttpResponse.BodyHandlers.discarding());
+        List<Thread> callers = new ArrayList<>();
+        java.util.concurrent.atomic.AtomicReference<Exception> failed = new java.util.concurrent.atomic.AtomicReference<>();
+        for (int c = 0; c < 64; c++) {
+            int caller = c;
+            Thread t = new Thread(() -> {
+                // a client each: a connection each
+                java.net.http.HttpClient http = java.net.http.HttpClient.newBuilder()
+                        .version(java.net.http.HttpClient.Version.HTTP_1_1).build();
+                try {
+                    for (int i = 0; i < 40; i++) {
+                        http.send(java.net.http.HttpRequest.newBuilder(java.net.URI.create(url()
+                                        + "/bigquery/v2/projects/bench-project/datasets/ds/tables/warm" + caller + "_" + i)).build(),
+                                java.net.http.HttpResponse.BodyHandlers.discarding());
+                    }
+                } catch (Exception e) {
+                    failed.set(e);
+                }
+            });
+            t.start();
+            callers.add(t);
+        }
+        for (Thread t : callers) {
+            t.join();
+        }
+        if (failed.get() != null) {
+            throw failed.get();
         }
         reset();
         return this;
@@ -103,6 +126,53 @@ public final class LatencyStandIn implements AutoCloseable {
             most = Math.max(most, end - start + 1);
         }
         return most;
+    }
+
+    /**
+     * Where the busiest second was, and what made it: its start ({@code System.nanoTime}, the
+     * same clock in every JVM of this machine), its largest gap between two arrivals and how many
+     * arrived within 10 ms after that gap (a stall somewhere between the pace and this count).
+     */
+    public String busiestSecondProfile() {
+        List<Long> times = new ArrayList<>(arrivals);
+        Collections.sort(times);
+        if (System.getProperty("bench.arrivals") != null) {
+            try {
+                java.nio.file.Files.write(java.nio.file.Path.of(System.getProperty("bench.arrivals")),
+                        times.stream().map(String::valueOf).toList());
+            } catch (java.io.IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
+        int most = 0;
+        int bestStart = 0;
+        int start = 0;
+        for (int end = 0; end < times.size(); end++) {
+            while (times.get(end) - times.get(start) >= 1_000_000_000L) {
+                start++;
+            }
+            if (end - start + 1 > most) {
+                most = end - start + 1;
+                bestStart = start;
+            }
+        }
+        if (times.isEmpty()) {
+            return "no arrivals";
+        }
+        long gap = 0;
+        int after = bestStart;
+        for (int i = bestStart + 1; i < bestStart + most; i++) {
+            if (times.get(i) - times.get(i - 1) > gap) {
+                gap = times.get(i) - times.get(i - 1);
+                after = i;
+            }
+        }
+        int burst = 0;
+        for (int i = after; i < times.size() && times.get(i) - times.get(after) <= 10_000_000L; i++) {
+            burst++;
+        }
+        return String.format(java.util.Locale.ROOT, "%d requests from t=%d; largest gap %.1f ms at t=%d, then %d within 10 ms",
+                most, times.get(bestStart), gap / 1e6, times.get(after), burst);
     }
 
     private boolean overQuota(long now) {
