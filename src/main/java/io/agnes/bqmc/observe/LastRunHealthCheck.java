@@ -7,7 +7,6 @@ import java.util.Map;
 
 import io.agnes.bqmc.history.RunRecord;
 import org.apache.camel.health.HealthCheckResultBuilder;
-import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
  * Is the cache being kept fresh? Reports the last run's outcome and the age of the last
@@ -16,7 +15,7 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  * liveness: while BigQuery fails, the cached numbers and their verdicts are exactly what
  * analysts need, so a stale cache is an alert, never a reason to take a replica out of service.
  */
-public class LastRunHealthCheck extends AbstractHealthCheck {
+public class LastRunHealthCheck extends AlertHealthCheck {
 
     private final RefreshMetrics monitor;
     private final Clock clock;
@@ -28,21 +27,11 @@ public class LastRunHealthCheck extends AbstractHealthCheck {
      * @param allowed      how long the service may go without a successful run (the freshness threshold)
      */
     public LastRunHealthCheck(RefreshMetrics monitor, Duration startupGrace, Duration allowed, Clock clock) {
-        super("bqmc", "last-run");
+        super("last-run");
         this.monitor = monitor;
         this.clock = clock;
         this.firstRunDue = clock.instant().plus(startupGrace);
         this.allowed = allowed;
-    }
-
-    @Override
-    public boolean isLiveness() {
-        return false;
-    }
-
-    @Override
-    public boolean isReadiness() {
-        return false;
     }
 
     @Override

@@ -6,7 +6,6 @@ import java.util.Map;
 
 import io.agnes.bqmc.registry.RegistryFileImporter;
 import org.apache.camel.health.HealthCheckResultBuilder;
-import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
  * DOWN while the newest version of {@code AGNES_REGISTRY_FILE} could not be imported, with the
@@ -14,26 +13,16 @@ import org.apache.camel.impl.health.AbstractHealthCheck;
  * Neither readiness nor liveness: the registry stays as the last good file made it, and the
  * service serves and refreshes it meanwhile.
  */
-public class RegistryFileHealthCheck extends AbstractHealthCheck {
+public class RegistryFileHealthCheck extends AlertHealthCheck {
 
     private final RegistryFileImporter importer;
     private final Path file;
 
     /** @param file {@code AGNES_REGISTRY_FILE}, or null when none is configured */
     public RegistryFileHealthCheck(RegistryFileImporter importer, Path file) {
-        super("bqmc", "registry-file");
+        super("registry-file");
         this.importer = importer;
         this.file = file;
-    }
-
-    @Override
-    public boolean isLiveness() {
-        return false;
-    }
-
-    @Override
-    public boolean isReadiness() {
-        return false;
     }
 
     @Override
