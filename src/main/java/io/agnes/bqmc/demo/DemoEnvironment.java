@@ -45,6 +45,8 @@ public final class DemoEnvironment {
         environment.putIfAbsent("SCHEDULER_STARTUP_GRACE_SECONDS", "3");
         environment.putIfAbsent("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "60");
         environment.putIfAbsent("BIGQUERY_RETRY_INITIAL_DELAY_MS", "250");
+        // the demo has just written its registry file whole: the first run, 3 s in, finds its tables
+        environment.putIfAbsent("AGNES_REGISTRY_FILE_STABLE_SECONDS", "1");
 
         String api = "http://localhost:" + environment.getOrDefault("PORT", "8080");
         // DATABASE_URL wins, as always: the demo then runs on that PostgreSQL (without its credentials here)
@@ -61,18 +63,19 @@ public final class DemoEnvironment {
 
                 bq-metadata-cache demo
                   BigQuery stand-in : %s (invented sample tables, project agnes-demo)
-                  registry file     : %s (edit it: the service re-imports it within a second)
+                  registry file     : %s (edit it: the service re-imports it %s s after your last write)
                   database          : %s (table bq_metadata_cache)
                   admin token       : %s (new for this demo; its hash is in %s)
                   first run in %s s, then every %s s; watch the 'bq metadata refresh' log lines.
 
                   Try:
-                    curl -s -H 'Authorization: Bearer %4$s' %s/api/v2/metadata-cache/status
-                    curl -s -X POST -H 'Authorization: Bearer %4$s' %8$s/api/admin/run-bq-metadata-refresh
-                    curl -s -X POST -H 'Authorization: Bearer %4$s' '%8$s/api/v2/metadata-cache/refresh?table=orders'
+                    curl -s -H 'Authorization: Bearer %5$s' %s/api/v2/metadata-cache/status
+                    curl -s -X POST -H 'Authorization: Bearer %5$s' %9$s/api/admin/run-bq-metadata-refresh
+                    curl -s -X POST -H 'Authorization: Bearer %5$s' '%9$s/api/v2/metadata-cache/refresh?table=orders'
                   Ctrl+C to stop.
 
-                """, standIn.url(), registry, shownDatabase, adminToken, tokens,
+                """, standIn.url(), registry, environment.get("AGNES_REGISTRY_FILE_STABLE_SECONDS"), shownDatabase,
+                adminToken, tokens,
                 environment.get("SCHEDULER_STARTUP_GRACE_SECONDS"),
                 environment.get("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL"), api);
         return standIn;

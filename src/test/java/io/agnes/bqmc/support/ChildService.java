@@ -30,12 +30,26 @@ public final class ChildService implements AutoCloseable {
     /** With JVM options of its own, e.g. to start several replicas quickly on two cores. */
     public static ChildService start(List<String> jvmOptions, Map<String, String> env, Path log, String... args)
             throws IOException {
+        return start(null, jvmOptions, env, log, args);
+    }
+
+    /** In a working directory of its own (the demo keeps its files under the working directory). */
+    public static ChildService startIn(Path workingDirectory, Map<String, String> env, Path log, String... args)
+            throws IOException {
+        return start(workingDirectory, List.of(), env, log, args);
+    }
+
+    private static ChildService start(Path workingDirectory, List<String> jvmOptions, Map<String, String> env, Path log,
+                                      String... args) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
         command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.agnes.bqmc.BqMetadataCacheApplication"));
         command.addAll(List.of(args));
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
+        if (workingDirectory != null) {
+            pb.directory(workingDirectory.toFile());
+        }
         pb.environment().clear();
         pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
         pb.environment().putAll(env);
