@@ -47,8 +47,15 @@ final class ClientWarmUp {
     static void run(ConfiguredBigQueryConnectionFactory factory, int threads, RequestRate service) {
         long started = System.nanoTime();
         HttpServer server = null;
-        ExecutorService callers = Executors.newFixedThreadPool(Math.max(1, Math.min(threads, 8)), r -> {
+        int callerCount = Math.max(1, Math.min(threads, 8));
+        ExecutorService callers = Executors.newFixedThreadPool(callerCount, r -> {
             Thread t = new Thread(r, "bqmc-warm-up-caller");
+            t.setDaemon(true);
+            return t;
+        });
+        // the stand-in's threads, stopped with it (stopping the server leaves its executor running)
+        ExecutorService answering = Executors.newFixedThreadPool(2, r -> {
+            Thread t = new Thread(r, "bqmc-warm-up-stand-in");
             t.setDaemon(true);
             return t;
         });
@@ -58,15 +65,11 @@ final class ClientWarmUp {
             System.setProperty("sun.net.httpserver.nodelay", "true");
             server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 64);
             server.createContext("/", ClientWarmUp::answer);
-            server.setExecutor(Executors.newFixedThreadPool(2, r -> {
-                Thread t = new Thread(r, "bqmc-warm-up-stand-in");
-                t.setDaemon(true);
-                return t;
-            }));
+            server.setExecutor(answering);
             server.start();
             BigQuery client = factory.buildFor("http://127.0.0.1:" + server.getAddress().getPort());
             AtomicInteger next = new AtomicInteger();
-            for (int c = 0; c < Math.max(1, Math.min(threads, 8)); c++) {
+            for (int c = 0; c < callerCount; c++) {
                 callers.submit(() -> {
                     for (int i = next.getAndIncrement(); i < REQUESTS && !service.asked(); i = next.getAndIncrement()) {
                         Table table = client.getTable(TableId.of("warm-up", "ds", "t" + i));
@@ -96,6 +99,7 @@ final class ClientWarmUp {
             if (server != null) {
                 server.stop(0);
             }
+            answering.shutdownNow();
         }
     }
 

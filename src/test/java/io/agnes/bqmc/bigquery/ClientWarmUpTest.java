@@ -34,6 +34,9 @@ class ClientWarmUpTest {
             Awaitility.await().atMost(Duration.ofSeconds(120))
                     .until(() -> !logs.linesContaining("BigQuery client warmed up in").isEmpty());
             assertThat(bigQuery.getAllServeEvents()).as("requests BigQuery saw before any run").isEmpty();
+            // and it leaves no thread behind, its stand-in's included
+            Awaitility.await().atMost(Duration.ofSeconds(10)).until(() -> Thread.getAllStackTraces().keySet().stream()
+                    .noneMatch(t -> t.getName().startsWith("bqmc-warm-up")));
             service.registerRemote("orders", "ds", "orders");
             assertThat(service.runAll().succeeded()).isEqualTo(1);
             assertThat(bigQuery.getAllServeEvents()).hasSize(1);
