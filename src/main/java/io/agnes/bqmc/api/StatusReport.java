@@ -18,9 +18,9 @@ import io.agnes.bqmc.cache.CachedTables;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.LogText;
+import io.agnes.bqmc.support.Times;
 import io.netty.buffer.Unpooled;
 import io.vertx.core.buffer.Buffer;
-import io.agnes.bqmc.support.Times;
 
 /**
  * The body of {@code GET /api/v2/metadata-cache/status}: a {@link StatusBody} rendered by

@@ -284,6 +284,10 @@ public final class Benchmarks {
             int busiest = standIn.busiestSecond();
             // where the busiest second came from: a stall in this JVM (the stand-in's) shows here
             System.err.println("B8 busiest second: " + standIn.busiestSecondProfile());
+            if (System.getProperty("bench.arrivals") != null) {
+                Files.write(Path.of(System.getProperty("bench.arrivals")),
+                        standIn.sortedArrivals().stream().map(String::valueOf).toList());
+            }
             System.err.println("B8 harness stalls over 20 ms: " + stalls);
             row("B8", String.format(Locale.ROOT, "N=%,d at a pace of %d/s, the stand-in enforcing 200/s (20 ms/lookup,"
                             + " concurrency 32)", n, limit),

@@ -115,37 +115,20 @@ public final class LatencyStandIn implements AutoCloseable {
 
     /** The most requests that arrived within any one second (accepted or not). */
     public int busiestSecond() {
-        List<Long> times = new ArrayList<>(arrivals);
-        Collections.sort(times);
-        int most = 0;
-        int start = 0;
-        for (int end = 0; end < times.size(); end++) {
-            while (times.get(end) - times.get(start) >= 1_000_000_000L) {
-                start++;
-            }
-            most = Math.max(most, end - start + 1);
-        }
-        return most;
+        return busiestWindow(sortedArrivals())[0];
     }
 
-    /**
-     * Where the busiest second was, and what made it: its start ({@code System.nanoTime}, the
-     * same clock in every JVM of this machine), its largest gap between two arrivals and how many
-     * arrived within 10 ms after that gap (a stall somewhere between the pace and this count).
-     */
-    public String busiestSecondProfile() {
+    /** When each request arrived ({@code System.nanoTime}, the same clock in every JVM of this machine), in order. */
+    public List<Long> sortedArrivals() {
         List<Long> times = new ArrayList<>(arrivals);
         Collections.sort(times);
-        if (System.getProperty("bench.arrivals") != null) {
-            try {
-                java.nio.file.Files.write(java.nio.file.Path.of(System.getProperty("bench.arrivals")),
-                        times.stream().map(String::valueOf).toList());
-            } catch (java.io.IOException e) {
-                throw new java.io.UncheckedIOException(e);
-            }
-        }
+        return times;
+    }
+
+    /** {most requests within one second, index of the first of them} over sorted arrival times. */
+    private static int[] busiestWindow(List<Long> times) {
         int most = 0;
-        int bestStart = 0;
+        int first = 0;
         int start = 0;
         for (int end = 0; end < times.size(); end++) {
             while (times.get(end) - times.get(start) >= 1_000_000_000L) {
@@ -153,12 +136,25 @@ public final class LatencyStandIn implements AutoCloseable {
             }
             if (end - start + 1 > most) {
                 most = end - start + 1;
-                bestStart = start;
+                first = start;
             }
         }
+        return new int[] {most, first};
+    }
+
+    /**
+     * Where the busiest second was, and what made it: its start, its largest gap between two
+     * arrivals and how many arrived within 10 ms after that gap (a stall somewhere between the
+     * pace and this count).
+     */
+    public String busiestSecondProfile() {
+        List<Long> times = sortedArrivals();
         if (times.isEmpty()) {
             return "no arrivals";
         }
+        int[] window = busiestWindow(times);
+        int most = window[0];
+        int bestStart = window[1];
         long gap = 0;
         int after = bestStart;
         for (int i = bestStart + 1; i < bestStart + most; i++) {
