@@ -283,10 +283,11 @@ public final class ServiceConfiguration {
         @BindToRegistry
         public RefreshSteps refreshSteps(Settings settings, ConfiguredBigQueryConnectionFactory bigQuery,
                                          RequestRate rate, RunHistory history, PendingTables pending,
-                                         RefreshMetrics metrics, RegistryTable registryTable, DataSource dataSource) {
+                                         RefreshMetrics metrics, RegistryTable registryTable, DataSource dataSource,
+                                         LookupPool bqRefreshPool) {
             return new RefreshSteps(new TargetResolver(settings.bigQueryProject()), new TableLookup(bigQuery, rate,
                     Duration.ofSeconds(settings.bigQueryTimeoutSeconds())),
-                    history, pending, metrics, settings.replica(), registryTable, dataSource);
+                    history, pending, metrics, settings.replica(), registryTable, dataSource, bqRefreshPool);
         }
 
         /** DOWN while the registry file's newest version could not be imported. */

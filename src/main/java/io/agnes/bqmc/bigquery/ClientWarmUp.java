@@ -2,12 +2,16 @@ package io.agnes.bqmc.bigquery;
 
 import java.io.IOException;
 import java.io.OutputStream;
+import java.lang.management.CompilationMXBean;
+import java.lang.management.ManagementFactory;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
+import java.util.Locale;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import com.google.cloud.bigquery.BigQuery;
@@ -22,8 +26,9 @@ import org.slf4j.LoggerFactory;
  * The first run after a start was a quarter slower than the second (docs/BENCHMARKS.md, B10):
  * the HTTP client, the JSON parsing and the mapping ran interpreted until the JIT caught up. At
  * start, in the background, a client of the real one's make asks a stand-in in this process, on
- * loopback, for {@value #REQUESTS} table resources and maps each as a lookup would: the same code
- * is compiled before the first run, and BigQuery sees nothing. It gives way to the first real
+ * loopback, for table resources and maps each as a lookup would, at least {@value #REQUESTS} of
+ * them and until the JIT compiler has caught up: the same code is compiled before the first run,
+ * and BigQuery sees nothing. It gives way to the first real
  * request: a run triggered during the warm-up would otherwise share the cores with it, and its
  * paced requests would reach BigQuery late and bunched (bench/run B8 saw 191 in one second at a
  * pace of 180 until it did).
@@ -32,7 +37,27 @@ final class ClientWarmUp {
 
     private static final Logger LOG = LoggerFactory.getLogger(ClientWarmUp.class);
 
+    /** Requests at least: the client's own code is compiled by then. */
     static final int REQUESTS = 4000;
+
+    /**
+     * Then it goes on until the JIT compiler is busy less than this share of a second. The
+     * compiler works through a queue on one thread (on two cores); stopping at a fixed count left
+     * it seconds behind, and it compiled the client's code during the first two runs instead,
+     * on the cores the runs needed (docs/BENCHMARKS.md, B10).
+     */
+    static final double SETTLED_SHARE = 0.2;
+
+    /** The most a warm-up takes: well inside the first run's default grace of 60 s. */
+    static final long MAX_NANOS = TimeUnit.SECONDS.toNanos(30);
+
+    /**
+     * Threads asking at once. Enough to take the paths of a shared connection pool, and few
+     * enough that the JIT compiler, which needs a core of its own to catch up, gets one.
+     */
+    static final int CALLERS = 2;
+
+    private static final long TICK_MS = 1000;
 
     private ClientWarmUp() {
     }
@@ -47,7 +72,7 @@ final class ClientWarmUp {
     static void run(ConfiguredBigQueryConnectionFactory factory, int threads, RequestRate service) {
         long started = System.nanoTime();
         HttpServer server = null;
-        int callerCount = Math.max(1, Math.min(threads, 8));
+        int callerCount = Math.max(1, Math.min(threads, CALLERS));
         ExecutorService callers = Executors.newFixedThreadPool(callerCount, r -> {
             Thread t = new Thread(r, "bqmc-warm-up-caller");
             t.setDaemon(true);
@@ -68,10 +93,12 @@ final class ClientWarmUp {
             server.setExecutor(answering);
             server.start();
             BigQuery client = factory.buildFor("http://127.0.0.1:" + server.getAddress().getPort());
-            AtomicInteger next = new AtomicInteger();
+            AtomicInteger sent = new AtomicInteger();
+            AtomicBoolean done = new AtomicBoolean();
             for (int c = 0; c < callerCount; c++) {
                 callers.submit(() -> {
-                    for (int i = next.getAndIncrement(); i < REQUESTS && !service.asked(); i = next.getAndIncrement()) {
+                    while (!done.get() && !service.asked()) {
+                        int i = sent.getAndIncrement();
                         Table table = client.getTable(TableId.of("warm-up", "ds", "t" + i));
                         if (table != null) {
                             TableLookup.implausible(table, new BigQueryTarget("warm-up", "ds", "t" + i));
@@ -82,12 +109,16 @@ final class ClientWarmUp {
                 });
             }
             callers.shutdown();
-            callers.awaitTermination(2, TimeUnit.MINUTES);
+            String why = waitUntilSettled(callers, sent, service, started);
+            done.set(true);
+            callers.awaitTermination(1, TimeUnit.MINUTES);
             long ms = TimeUnit.NANOSECONDS.toMillis(System.nanoTime() - started);
             if (service.asked()) {
-                LOG.info("BigQuery client warm-up stopped after {} ms: the first request to BigQuery is going out", ms);
+                LOG.info("BigQuery client warm-up stopped after {} ms ({} requests): the first request to BigQuery is going out",
+                        ms, sent.get());
             } else {
-                LOG.info("BigQuery client warmed up in {} ms (on loopback, before any request to BigQuery)", ms);
+                LOG.info("BigQuery client warmed up in {} ms ({} requests on loopback, before any request to BigQuery; {})",
+                        ms, sent.get(), why);
             }
         } catch (IOException | RuntimeException e) {
             // only the first run's speed depends on it
@@ -101,6 +132,42 @@ final class ClientWarmUp {
             }
             answering.shutdownNow();
         }
+    }
+
+    /**
+     * Waits while the callers run: until at least {@value #REQUESTS} requests went out and the JIT
+     * compiler was busy less than {@value #SETTLED_SHARE} of the last second, or for at most
+     * {@link #MAX_NANOS}, or until the first real request is due. Why it stopped, for the log.
+     */
+    private static String waitUntilSettled(ExecutorService callers, AtomicInteger sent, RequestRate service,
+                                           long started) throws InterruptedException {
+        CompilationMXBean jit = ManagementFactory.getCompilationMXBean();
+        boolean measurable = jit != null && jit.isCompilationTimeMonitoringSupported();
+        long lastAt = System.nanoTime();
+        long lastCompiling = measurable ? jit.getTotalCompilationTime() : 0;
+        while (!service.asked()) {
+            if (callers.awaitTermination(TICK_MS, TimeUnit.MILLISECONDS)) {
+                return "its callers stopped";
+            }
+            long now = System.nanoTime();
+            if (now - started >= MAX_NANOS) {
+                return "the JIT compiler still busy after " + TimeUnit.NANOSECONDS.toSeconds(MAX_NANOS) + " s";
+            }
+            if (sent.get() < REQUESTS) {
+                continue;
+            }
+            if (!measurable) {
+                return "no JIT compiler figures to wait for";
+            }
+            long compiling = jit.getTotalCompilationTime();
+            double share = (compiling - lastCompiling) / (TimeUnit.NANOSECONDS.toMillis(now - lastAt) + 1.0);
+            if (share < SETTLED_SHARE) {
+                return String.format(Locale.ROOT, "the JIT compiler busy %.0f%% of the last second", share * 100);
+            }
+            lastAt = now;
+            lastCompiling = compiling;
+        }
+        return "a request to BigQuery is due";
     }
 
     private static void answer(HttpExchange exchange) throws IOException {

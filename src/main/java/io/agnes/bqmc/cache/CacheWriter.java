@@ -21,7 +21,8 @@ import org.apache.camel.support.service.ServiceSupport;
 /**
  * Writes cache entries in batches, on a writer thread of its own: a lookup thread hands its
  * entry over and goes on to the next lookup, and the entry's future completes once it is
- * committed. Whatever queued up while one transaction ran goes into the next. A commit per row,
+ * committed. Whatever queued up while one transaction ran goes into the next, and an idle writer
+ * waits a few milliseconds for the entries a run sends close together. A commit per row,
  * on the lookup threads, made DuckDB's commit the bottleneck of a run (docs/BENCHMARKS.md); this
  * way the lookups never wait for the database and batches grow by themselves when the writes
  * fall behind. A failed batch is retried row by row, so one bad row fails only itself.
@@ -32,6 +33,17 @@ public class CacheWriter extends ServiceSupport {
 
     /** Rows per transaction at most: bounds the time the lock is held. */
     static final int MAX_BATCH = 500;
+
+    /**
+     * While entries keep coming at most this far apart, the writer waits for the next one before
+     * it writes. A run's lookups end one every millisecond or so, and an idle writer would
+     * otherwise take each as it comes: a transaction per table, whose fixed cost (its statements,
+     * the commit) took as much CPU as the lookups themselves (docs/BENCHMARKS.md, B10).
+     */
+    static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
+    /** The longest an entry waits for others to join its transaction. */
+    static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /**
      * Entries waiting at most: when the database falls this far behind, a lookup thread waits
@@ -116,8 +128,12 @@ public class CacheWriter extends ServiceSupport {
             if (!stop) {
                 batch.add(first);
             }
-            Pending p;
-            while (batch.size() < MAX_BATCH && (p = queue.poll()) != null) {
+            long until = System.nanoTime() + LINGER_NANOS;
+            while (!stop && batch.size() < MAX_BATCH) {
+                Pending p = next(until);
+                if (p == null) {
+                    break;
+                }
                 if (p == STOP) {
                     stop = true;
                 } else {
@@ -139,6 +155,25 @@ public class CacheWriter extends ServiceSupport {
             if (stop && queue.isEmpty()) {
                 return;
             }
+        }
+    }
+
+    /** The next entry, if one is queued or comes within {@link #GAP_NANOS} (and before {@code until}). */
+    private Pending next(long until) {
+        Pending p = queue.poll();
+        if (p != null) {
+            return p;
+        }
+        long wait = Math.min(GAP_NANOS, until - System.nanoTime());
+        if (wait <= 0) {
+            return null;
+        }
+        try {
+            return queue.poll(wait, TimeUnit.NANOSECONDS);
+        } catch (InterruptedException e) {
+            // write what is taken; the next take ends the loop
+            Thread.currentThread().interrupt();
+            return null;
         }
     }
 

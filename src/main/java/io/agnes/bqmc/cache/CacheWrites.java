@@ -22,9 +22,9 @@ import io.agnes.bqmc.db.Transaction;
  * The two writes of contract section 3, as parameterized multi-row statements in one
  * transaction: a success sets every data column and clears the error; a failure inserts a row
  * of NULLs if there is none, else moves only {@code error_at} and {@code error_msg}, so the last
- * good numbers stay. DuckDB runs one multi-row statement about fifteen times faster per row
- * than the same rows one statement each (docs/BENCHMARKS.md). The same statements serve
- * PostgreSQL's jsonb and timestamptz columns through the {@link Dialect}'s casts.
+ * good numbers stay. PostgreSQL gets them as multi-row statements (its jsonb and timestamptz
+ * columns through the {@link Dialect}'s casts); DuckDB, which plans a statement anew at every
+ * prepare, gets the rows staged through its appender ({@link StagedDuckDbWrites}).
  */
 public final class CacheWrites {
 
@@ -65,38 +65,48 @@ public final class CacheWrites {
             throws SQLException {
         Map<String, CacheEntry> latest = new LinkedHashMap<>();
         entries.forEach(e -> latest.put(e.tableId(), e));
-        List<CacheEntry> successes = new ArrayList<>();
-        List<CacheEntry> failures = new ArrayList<>();
-        for (CacheEntry e : latest.values()) {
-            (e.isSuccess() ? successes : failures).add(e);
-        }
         String at = dialect.timestampText(now);
         Transaction.run(c, tx -> {
             fence.check(tx);
-            if (!successes.isEmpty()) {
-                try (PreparedStatement ps = tx.prepareStatement(statement(dialect, SUCCESS_INTO, SUCCESS_ROW,
-                        SUCCESS_ON_CONFLICT, successes.size()))) {
-                    int i = 0;
-                    for (CacheEntry e : successes) {
-                        i = bindSuccess(ps, i, e.tableId(), e.metadata(), at);
-                    }
-                    ps.executeUpdate();
-                }
-            }
-            if (!failures.isEmpty()) {
-                try (PreparedStatement ps = tx.prepareStatement(statement(dialect, FAILURE_INTO, FAILURE_ROW,
-                        FAILURE_ON_CONFLICT, failures.size()))) {
-                    int i = 0;
-                    for (CacheEntry e : failures) {
-                        ps.setString(++i, e.tableId());
-                        ps.setString(++i, at);
-                        ps.setString(++i, cut(e.error()));
-                    }
-                    ps.executeUpdate();
-                }
+            if (dialect == Dialect.DUCKDB) {
+                StagedDuckDbWrites.write(tx, latest.values(), at);
+            } else {
+                writeAsStatements(tx, dialect, latest.values(), at);
             }
             return null;
         });
+    }
+
+    /** One multi-row statement for the successes, one for the failures. */
+    private static void writeAsStatements(Connection tx, Dialect dialect, Collection<CacheEntry> entries, String at)
+            throws SQLException {
+        List<CacheEntry> successes = new ArrayList<>();
+        List<CacheEntry> failures = new ArrayList<>();
+        for (CacheEntry e : entries) {
+            (e.isSuccess() ? successes : failures).add(e);
+        }
+        if (!successes.isEmpty()) {
+            try (PreparedStatement ps = tx.prepareStatement(statement(dialect, SUCCESS_INTO, SUCCESS_ROW,
+                    SUCCESS_ON_CONFLICT, successes.size()))) {
+                int i = 0;
+                for (CacheEntry e : successes) {
+                    i = bindSuccess(ps, i, e.tableId(), e.metadata(), at);
+                }
+                ps.executeUpdate();
+            }
+        }
+        if (!failures.isEmpty()) {
+            try (PreparedStatement ps = tx.prepareStatement(statement(dialect, FAILURE_INTO, FAILURE_ROW,
+                    FAILURE_ON_CONFLICT, failures.size()))) {
+                int i = 0;
+                for (CacheEntry e : failures) {
+                    ps.setString(++i, e.tableId());
+                    ps.setString(++i, at);
+                    ps.setString(++i, cut(e.error()));
+                }
+                ps.executeUpdate();
+            }
+        }
     }
 
     private static String statement(Dialect dialect, String into, String row, String onConflict, int rows) {
@@ -118,7 +128,7 @@ public final class CacheWrites {
         return i;
     }
 
-    private static String json(List<String> values) {
+    static String json(List<String> values) {
         try {
             return JSON.writeValueAsString(values);
         } catch (JsonProcessingException e) {

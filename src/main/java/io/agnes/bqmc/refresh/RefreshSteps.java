@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 
+import io.agnes.bqmc.bigquery.BigQueryTarget;
 import io.agnes.bqmc.bigquery.FailureClassifier;
 import io.agnes.bqmc.bigquery.LookupResult;
 import io.agnes.bqmc.bigquery.RetryableBigQueryException;
@@ -46,10 +47,16 @@ public class RefreshSteps {
     private final String replica;
     private final RegistryTable registry;
     private final DataSource dataSource;
+    private final LookupPool pool;
 
-    /** @param replica this replica's name, in the run's history row */
+    /**
+     * @param replica this replica's name, in the run's history row
+     * @param pool    the runs' lookup threads, whose slots bound a run's requests in flight
+     */
     public RefreshSteps(TargetResolver resolver, TableLookup lookup, RunHistory history, PendingTables pending,
-                        RefreshEvents events, String replica, RegistryTable registry, DataSource dataSource) {
+                        RefreshEvents events, String replica, RegistryTable registry, DataSource dataSource,
+                        LookupPool pool) {
+        this.pool = pool;
         this.registry = registry;
         this.dataSource = dataSource;
         this.resolver = resolver;
@@ -97,7 +104,8 @@ public class RefreshSteps {
         }
         pending.add(row.id());
         // not a run: no slot, and nothing to lose
-        exchange.getMessage().setBody(new TableRefresh(row, RunInfo.start(RunInfo.newId(), "single", RunLease.LOCAL)));
+        exchange.getMessage().setBody(new TableRefresh(row,
+                RunInfo.start(RunInfo.newId(), RunInfo.SINGLE, RunLease.LOCAL)));
     }
 
     public void resolve(Exchange exchange) {
@@ -141,7 +149,9 @@ public class RefreshSteps {
         long started = System.nanoTime();
         LookupResult result;
         try {
-            result = lookup.lookup(refresh.target());
+            // a run's request in one of its slots; a single refresh is SingleRefreshes' to bound
+            BigQueryTarget target = refresh.target();
+            result = refresh.single() ? lookup.lookup(target) : pool.inSlot(() -> lookup.lookup(target));
         } catch (RuntimeException e) {
             refresh.attempted(started);
             events.bigQueryRequest(System.nanoTime() - started,

@@ -9,12 +9,15 @@ import io.agnes.bqmc.support.Times;
 /**
  * A run in flight: its identity, where its record starts, and its right to go on.
  *
- * @param trigger who started it: {@code timer}, {@code rest}, or {@code direct}
+ * @param trigger who started it: {@code timer}, {@code rest}, or {@code direct}; {@link #SINGLE} for a single-table refresh
  */
 public record RunInfo(String runId, Instant startedAt, long startedNanos, String trigger, RunLease lease) {
 
     /** Exchange property naming what starts a run; the timer and API routes set it. */
     public static final String TRIGGER = "bqmcTrigger";
+
+    /** The trigger of a single-table refresh, which is not a run but goes through the same steps. */
+    public static final String SINGLE = "single";
 
     private static final SecureRandom RANDOM = new SecureRandom();
 

@@ -47,6 +47,11 @@ public final class TableRefresh {
         return run;
     }
 
+    /** A single-table refresh, not one table of a run. */
+    boolean single() {
+        return RunInfo.SINGLE.equals(run.trigger());
+    }
+
     /** Whether the run may still call BigQuery and write for this table; once not, the table is given up. */
     boolean mayGoOn() {
         if (!fencedOff && !run.lease().held()) {

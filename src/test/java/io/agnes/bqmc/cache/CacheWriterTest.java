@@ -15,6 +15,7 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.locks.LockSupport;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.bigquery.TableMetadata;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The writer on its own, against a real DuckDB file: what queues up while a transaction runs
- * goes into the next one, the later entry for a table wins, one bad entry fails only itself,
+ * goes into the next one, entries that come close together share one, the later entry for a table wins, one bad entry fails only itself,
  * and a stop commits everything queued before it returns.
  */
 class CacheWriterTest {
@@ -119,6 +120,22 @@ class CacheWriterTest {
         assertThat(dataSource.connections.get()).isEqualTo(3);
         assertThat(row("t998")).containsEntry("rows", 998L);
         assertThat(row("first")).containsEntry("rows", 1L);
+    }
+
+    @Test
+    void entriesArrivingCloseTogetherShareATransactionThoughTheWriterKeepsUp() throws Exception {
+        dataSource.open.countDown();
+        List<CompletableFuture<Void>> written = new ArrayList<>();
+        // a run's pace: one table every two milliseconds, for about 400 ms
+        for (int i = 0; i < 200; i++) {
+            written.add(writer.submit(ok("r" + i, i)));
+            LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2));
+        }
+        CompletableFuture.allOf(written.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
+
+        // about one transaction per 100 ms (one per entry, or per few, without waiting for the next)
+        assertThat(dataSource.connections.get()).isBetween(2, 12);
+        assertThat(row("r199")).containsEntry("rows", 199L);
     }
 
     @Test
