@@ -51,6 +51,7 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
+import org.apache.camel.StartupListener;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.EventNotifierSupport;
 import org.apache.camel.component.micrometer.MicrometerConstants;
@@ -148,14 +149,25 @@ public final class ServiceConfiguration {
                     }
                 }
             });
-            context.addStartupListener((ctx, alreadyStarted) -> {
-                // once the API server listens: JSON for the errors Vert.x answers before any route runs
-                JsonHttpErrors.install(ctx, port);
-                // the client built and its credentials read before the first run is due: a problem is told now
-                ctx.getRegistry().lookupByNameAndType("bigQueryConnectionFactory", ConfiguredBigQueryConnectionFactory.class)
-                        .prepare();
+            context.addStartupListener(new StartupListener() {
+                @Override
+                public void onCamelContextStarted(CamelContext ctx, boolean alreadyStarted) {
+                    // once the API server listens: JSON for the errors Vert.x answers before any route runs
+                    JsonHttpErrors.install(ctx, port);
+                    // the client built and its credentials read before the first run is due: a problem is told now
+                    bigQuery(ctx).prepare();
+                }
+
+                @Override
+                public void onCamelContextFullyStarted(CamelContext ctx, boolean alreadyStarted) {
+                    bigQuery(ctx).startWarmUp();
+                }
             });
         }
+    }
+
+    private static ConfiguredBigQueryConnectionFactory bigQuery(CamelContext context) {
+        return context.getRegistry().lookupByNameAndType("bigQueryConnectionFactory", ConfiguredBigQueryConnectionFactory.class);
     }
 
     /** What reads and writes the database's tables. */

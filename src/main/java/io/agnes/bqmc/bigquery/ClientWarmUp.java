@@ -28,10 +28,9 @@ import org.slf4j.LoggerFactory;
  * start, in the background, a client of the real one's make asks a stand-in in this process, on
  * loopback, for table resources and maps each as a lookup would, at least {@value #REQUESTS} of
  * them and until the JIT compiler has caught up: the same code is compiled before the first run,
- * and BigQuery sees nothing. It gives way to the first real
- * request: a run triggered during the warm-up would otherwise share the cores with it, and its
- * paced requests would reach BigQuery late and bunched (bench/run B8 saw 191 in one second at a
- * pace of 180 until it did).
+ * and BigQuery sees nothing. It gives way to the first real request: a run triggered during the
+ * warm-up would otherwise share the cores with it, and its paced requests would reach BigQuery
+ * late and bunched (bench/run B8 saw 191 in one second at a pace of 180 until it did).
  */
 final class ClientWarmUp {
 
@@ -150,6 +149,10 @@ final class ClientWarmUp {
                 return "its callers stopped";
             }
             long now = System.nanoTime();
+            long compiling = measurable ? jit.getTotalCompilationTime() : 0;
+            double share = (compiling - lastCompiling) / (TimeUnit.NANOSECONDS.toMillis(now - lastAt) + 1.0);
+            lastAt = now;
+            lastCompiling = compiling;
             if (now - started >= MAX_NANOS) {
                 return "the JIT compiler still busy after " + TimeUnit.NANOSECONDS.toSeconds(MAX_NANOS) + " s";
             }
@@ -159,13 +162,9 @@ final class ClientWarmUp {
             if (!measurable) {
                 return "no JIT compiler figures to wait for";
             }
-            long compiling = jit.getTotalCompilationTime();
-            double share = (compiling - lastCompiling) / (TimeUnit.NANOSECONDS.toMillis(now - lastAt) + 1.0);
             if (share < SETTLED_SHARE) {
                 return String.format(Locale.ROOT, "the JIT compiler busy %.0f%% of the last second", share * 100);
             }
-            lastAt = now;
-            lastCompiling = compiling;
         }
         return "a request to BigQuery is due";
     }

@@ -21,8 +21,8 @@ import org.apache.camel.support.service.ServiceSupport;
 /**
  * Writes cache entries in batches, on a writer thread of its own: a lookup thread hands its
  * entry over and goes on to the next lookup, and the entry's future completes once it is
- * committed. Whatever queued up while one transaction ran goes into the next, and an idle writer
- * waits a few milliseconds for the entries a run sends close together. A commit per row,
+ * committed. Whatever queued up while one transaction ran goes into the next, and the writer waits
+ * for more while they keep coming ({@link #GAP_NANOS}, {@link #LINGER_NANOS}). A commit per row,
  * on the lookup threads, made DuckDB's commit the bottleneck of a run (docs/BENCHMARKS.md); this
  * way the lookups never wait for the database and batches grow by themselves when the writes
  * fall behind. A failed batch is retried row by row, so one bad row fails only itself.
@@ -37,8 +37,9 @@ public class CacheWriter extends ServiceSupport {
     /**
      * While entries keep coming at most this far apart, the writer waits for the next one before
      * it writes. A run's lookups end one every millisecond or so, and an idle writer would
-     * otherwise take each as it comes: a transaction per table, whose fixed cost (its statements,
-     * the commit) took as much CPU as the lookups themselves (docs/BENCHMARKS.md, B10).
+     * otherwise take each as it comes: a transaction per few tables, whose fixed cost (its
+     * statements, the commit) took as much CPU as the lookups themselves (docs/BENCHMARKS.md,
+     * B10). A single refresh, alone, waits this long once.
      */
     static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 

@@ -15,8 +15,8 @@ import org.duckdb.DuckDBConnection;
  * rows go through DuckDB's appender into a temporary table of this connection, and two
  * statements of constant text upsert them from there. DuckDB parses and plans a statement
  * anew every time it is prepared; a multi-row {@code VALUES} statement with eight parameters a
- * row cost more to prepare than to run, and half of a refresh run's CPU went to the writer
- * (docs/BENCHMARKS.md, B10). Everything happens in the caller's transaction: a rollback also
+ * row cost more to prepare than to run, and a run's writer spent about as much CPU as its 32
+ * lookup threads together (docs/BENCHMARKS.md, B10). Everything happens in the caller's transaction: a rollback also
  * takes back the staged rows (and the temporary table, if this transaction created it).
  */
 final class StagedDuckDbWrites {

@@ -5,6 +5,7 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
 
 /**
  * The run's lookup threads ({@code bqRefreshPool}) and the bound on its BigQuery requests:
@@ -34,7 +35,7 @@ public final class LookupPool extends ThreadPoolExecutor {
     }
 
     /** Runs one BigQuery request of a run inside one of the run's {@code concurrency} slots. */
-    <T> T inSlot(java.util.function.Supplier<T> request) {
+    <T> T inSlot(Supplier<T> request) {
         slots.acquireUninterruptibly();
         try {
             return request.get();
