@@ -5,7 +5,6 @@ import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Supplier;
 
 /**
  * The run's lookup threads ({@code bqRefreshPool}) and the bound on its BigQuery requests:
@@ -34,11 +33,11 @@ public final class LookupPool extends ThreadPoolExecutor {
         this.slots = new Semaphore(concurrency);
     }
 
-    /** Runs one BigQuery request of a run inside one of the run's {@code concurrency} slots. */
-    <T> T inSlot(Supplier<T> request) {
+    /** Runs one BigQuery attempt of a run inside one of the run's {@code concurrency} slots. */
+    void inSlot(Runnable attempt) {
         slots.acquireUninterruptibly();
         try {
-            return request.get();
+            attempt.run();
         } finally {
             slots.release();
         }

@@ -4,7 +4,6 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 
-import io.agnes.bqmc.bigquery.BigQueryTarget;
 import io.agnes.bqmc.bigquery.FailureClassifier;
 import io.agnes.bqmc.bigquery.LookupResult;
 import io.agnes.bqmc.bigquery.RetryableBigQueryException;
@@ -134,9 +133,21 @@ public class RefreshSteps {
         return refresh.target() != null && !refresh.fencedOff();
     }
 
-    /** One attempt; a retryable failure is thrown on for the route's redelivery. */
+    /**
+     * One attempt; a retryable failure is thrown on for the route's redelivery. A run's attempt
+     * runs in one of the run's slots, and decides whether to go on only once it holds one: the
+     * run may have lost its lock while it waited.
+     */
     public void lookup(Exchange exchange) {
         TableRefresh refresh = table(exchange);
+        if (refresh.single()) {
+            attempt(exchange, refresh);
+        } else {
+            pool.inSlot(() -> attempt(exchange, refresh));
+        }
+    }
+
+    private void attempt(Exchange exchange, TableRefresh refresh) {
         if (!refresh.mayGoOn()) {
             return;
         }
@@ -149,9 +160,7 @@ public class RefreshSteps {
         long started = System.nanoTime();
         LookupResult result;
         try {
-            // a run's request in one of its slots; a single refresh is SingleRefreshes' to bound
-            BigQueryTarget target = refresh.target();
-            result = refresh.single() ? lookup.lookup(target) : pool.inSlot(() -> lookup.lookup(target));
+            result = lookup.lookup(refresh.target());
         } catch (RuntimeException e) {
             refresh.attempted(started);
             events.bigQueryRequest(System.nanoTime() - started,
