@@ -36,7 +36,7 @@ public final class CacheWrites {
                 entity_type, known_columns, refreshed_at, error_at, error_msg)
             VALUES """;
     private static final String SUCCESS_ROW = "(?, ?, ?, ?, %1$s, ?, %1$s, %2$s, NULL, NULL)";
-    private static final String SUCCESS_ON_CONFLICT = """
+    static final String SUCCESS_ON_CONFLICT = """
 
             ON CONFLICT (table_id) DO UPDATE SET
                 "rows" = excluded."rows", size_bytes = excluded.size_bytes,
@@ -46,7 +46,7 @@ public final class CacheWrites {
 
     private static final String FAILURE_INTO = "INSERT INTO bq_metadata_cache (table_id, error_at, error_msg) VALUES ";
     private static final String FAILURE_ROW = "(?, %2$s, ?)";
-    private static final String FAILURE_ON_CONFLICT = """
+    static final String FAILURE_ON_CONFLICT = """
 
             ON CONFLICT (table_id) DO UPDATE SET
                 error_at = excluded.error_at, error_msg = excluded.error_msg""";

@@ -29,25 +29,18 @@ final class StagedDuckDbWrites {
                 clustered_by VARCHAR, entity_type VARCHAR, known_columns VARCHAR, error_msg VARCHAR
             )""";
 
+    // what a success sets and a failure moves: CacheWrites' ON CONFLICT clauses, the same on both paths
     private static final String UPSERT_SUCCESSES = """
             INSERT INTO bq_metadata_cache (table_id, "rows", size_bytes, partition_by, clustered_by,
                 entity_type, known_columns, refreshed_at, error_at, error_msg)
             SELECT table_id, "rows", size_bytes, partition_by, CAST(clustered_by AS JSON), entity_type,
                 CAST(known_columns AS JSON), CAST(? AS TIMESTAMP), NULL, NULL
-            FROM\s""" + STAGE + """
-             WHERE ok
-            ON CONFLICT (table_id) DO UPDATE SET
-                "rows" = excluded."rows", size_bytes = excluded.size_bytes,
-                partition_by = excluded.partition_by, clustered_by = excluded.clustered_by,
-                entity_type = excluded.entity_type, known_columns = excluded.known_columns,
-                refreshed_at = excluded.refreshed_at, error_at = NULL, error_msg = NULL""";
+            FROM\s""" + STAGE + " WHERE ok" + CacheWrites.SUCCESS_ON_CONFLICT;
 
     private static final String UPSERT_FAILURES = """
             INSERT INTO bq_metadata_cache (table_id, error_at, error_msg)
-            SELECT table_id, CAST(? AS TIMESTAMP), error_msg FROM\s""" + STAGE + """
-             WHERE NOT ok
-            ON CONFLICT (table_id) DO UPDATE SET
-                error_at = excluded.error_at, error_msg = excluded.error_msg""";
+            SELECT table_id, CAST(? AS TIMESTAMP), error_msg FROM\s""" + STAGE + " WHERE NOT ok"
+            + CacheWrites.FAILURE_ON_CONFLICT;
 
     private StagedDuckDbWrites() {
     }
