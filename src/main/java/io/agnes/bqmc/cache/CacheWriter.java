@@ -21,11 +21,12 @@ import org.apache.camel.support.service.ServiceSupport;
 /**
  * Writes cache entries in batches, on a writer thread of its own: a lookup thread hands its
  * entry over and goes on to the next lookup, and the entry's future completes once it is
- * committed. Whatever queued up while one transaction ran goes into the next, and the writer waits
- * for more while they keep coming ({@link #GAP_NANOS}, {@link #LINGER_NANOS}). A commit per row,
- * on the lookup threads, made DuckDB's commit the bottleneck of a run (docs/BENCHMARKS.md); this
- * way the lookups never wait for the database and batches grow by themselves when the writes
- * fall behind. A failed batch is retried row by row, so one bad row fails only itself.
+ * committed. Whatever queued up while one transaction ran goes into the next, and when entries
+ * come one behind the other the writer waits for more ({@link #GAP_NANOS}, {@link #LINGER_NANOS}).
+ * A commit per row, on the lookup threads, made DuckDB's commit the bottleneck of a run
+ * (docs/BENCHMARKS.md); this way the lookups never wait for the database and batches grow by
+ * themselves when the writes fall behind. A failed batch is retried row by row, so one bad row
+ * fails only itself.
  * <p>
  * The futures complete on the writer thread: whatever a caller chains onto them runs there.
  */
@@ -39,7 +40,7 @@ public class CacheWriter extends ServiceSupport {
      * it writes. A run's lookups end one every millisecond or so, and an idle writer would
      * otherwise take each as it comes: a transaction per few tables, whose fixed cost (its
      * statements, the commit) took as much CPU as the lookups themselves (docs/BENCHMARKS.md,
-     * B10). A single refresh, alone, waits this long once.
+     * B10). An entry with none behind it (a single refresh) does not wait.
      */
     static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
 
@@ -129,9 +130,12 @@ public class CacheWriter extends ServiceSupport {
             if (!stop) {
                 batch.add(first);
             }
+            // another entry already behind the first: a run's stream, worth waiting for; one alone
+            // (a single refresh, whose caller waits) is written at once
+            boolean coming = !queue.isEmpty();
             long until = System.nanoTime() + LINGER_NANOS;
             while (!stop && batch.size() < MAX_BATCH) {
-                Pending p = next(until);
+                Pending p = coming ? next(until) : queue.poll();
                 if (p == null) {
                     break;
                 }
