@@ -133,7 +133,7 @@ class CacheWriterTest {
         }
         CompletableFuture.allOf(written.toArray(CompletableFuture[]::new)).get(30, TimeUnit.SECONDS);
 
-        // about one transaction per 100 ms (one per entry, or per few, without waiting for the next)
+        // a few transactions of up to 200 ms each (one per entry, or per few, without waiting for the next)
         assertThat(dataSource.connections.get()).isBetween(2, 12);
         assertThat(row("r199")).containsEntry("rows", 199L);
     }
