@@ -220,8 +220,7 @@ public final class ServiceConfiguration {
      */
     static void abortBigQueryBeforeTheStopRunsOut(CamelContext context) {
         long waitMs = Math.max(0, TimeUnit.SECONDS.toMillis(context.getShutdownStrategy().getTimeout()) - 3000);
-        ConfiguredBigQueryConnectionFactory bigQuery = context.getRegistry()
-                .lookupByNameAndType("bigQueryConnectionFactory", ConfiguredBigQueryConnectionFactory.class);
+        ConfiguredBigQueryConnectionFactory bigQuery = bigQuery(context);
         Thread abort = new Thread(() -> {
             try {
                 Thread.sleep(waitMs);
