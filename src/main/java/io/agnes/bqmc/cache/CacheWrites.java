@@ -21,9 +21,10 @@ import io.agnes.bqmc.db.Transaction;
 /**
  * The two writes of contract section 3, parameterized, in one transaction: a success sets every
  * data column and clears the error; a failure inserts a row of NULLs if there is none, else moves
- * only {@code error_at} and {@code error_msg}, so the last good numbers stay. PostgreSQL gets them as multi-row statements (its jsonb and timestamptz
- * columns through the {@link Dialect}'s casts); DuckDB, which plans a statement anew at every
- * prepare, gets the rows staged through its appender ({@link StagedDuckDbWrites}).
+ * only {@code error_at} and {@code error_msg}, so the last good numbers stay. PostgreSQL gets
+ * them as multi-row statements (its jsonb and timestamptz columns through the {@link Dialect}'s
+ * casts); DuckDB, which plans a statement anew at every prepare, gets the rows staged through its
+ * appender ({@link StagedDuckDbWrites}).
  */
 public final class CacheWrites {
 
