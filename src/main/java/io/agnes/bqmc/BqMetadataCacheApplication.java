@@ -4,9 +4,12 @@ import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.Callable;
 
+import io.agnes.bqmc.api.ApiHttpServer;
 import io.agnes.bqmc.cli.DbCommand;
 import io.agnes.bqmc.cli.StatusCommand;
 import io.agnes.bqmc.cli.TokensCommand;
+import io.agnes.bqmc.config.Settings;
+import io.agnes.bqmc.config.SettingsLoader;
 import io.agnes.bqmc.demo.DemoEnvironment;
 import org.apache.camel.main.Main;
 import io.agnes.bqmc.support.LogFormat;
@@ -34,9 +37,11 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
             DemoEnvironment.start(environment);
         }
         try {
-            Main main = ServiceMain.create(environment);
-            stopOn(main, "TERM");
-            stopOn(main, "INT");
+            Settings settings = new SettingsLoader(environment, SettingsLoader.classpathDefaults()).load();
+            Main main = ServiceMain.create(settings);
+            Shutdown shutdown = new Shutdown(main, settings.shutdownDrainSeconds());
+            stopOn(shutdown, "TERM");
+            stopOn(shutdown, "INT");
             main.run();
         } catch (Exception e) {
             System.err.println("bq-metadata-cache: cannot start: " + rootMessage(e));
@@ -50,8 +55,50 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
      * handler would run the same shutdown but exit 128+signal, which supervisors read as a crash.
      */
     @SuppressWarnings("restriction")
-    private static void stopOn(Main main, String signal) {
-        sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> main.completed());
+    private static void stopOn(Shutdown shutdown, String signal) {
+        sun.misc.Signal.handle(new sun.misc.Signal(signal), s -> shutdown.begin());
+    }
+
+    /**
+     * The stop as a load balancer needs it: readiness DOWN at once, requests still served for
+     * {@code SHUTDOWN_DRAIN_SECONDS}, then Camel's graceful stop. A second signal stops at once.
+     */
+    static final class Shutdown {
+        private final Main main;
+        private final int drainSeconds;
+        private final java.util.concurrent.atomic.AtomicInteger signals = new java.util.concurrent.atomic.AtomicInteger();
+
+        Shutdown(Main main, int drainSeconds) {
+            this.main = main;
+            this.drainSeconds = drainSeconds;
+        }
+
+        void begin() {
+            if (signals.getAndIncrement() > 0 || drainSeconds == 0) {
+                main.completed();
+                return;
+            }
+            ApiHttpServer api = main.getCamelContext() == null ? null
+                    : main.getCamelContext().getRegistry().lookupByNameAndType("apiHttpServer", ApiHttpServer.class);
+            if (api == null) {
+                main.completed();
+                return;
+            }
+            api.drain();
+            LoggerFactory.getLogger(BqMetadataCacheApplication.class).info(
+                    "stop requested: readiness is DOWN, requests are served for {} s more (SHUTDOWN_DRAIN_SECONDS)",
+                    drainSeconds);
+            Thread drain = new Thread(() -> {
+                try {
+                    Thread.sleep(drainSeconds * 1000L);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
+                main.completed();
+            }, "bqmc-drain");
+            drain.setDaemon(true);
+            drain.start();
+        }
     }
 
     /** Our own start failures (database, configuration) say what and why; wrappers add nothing. */

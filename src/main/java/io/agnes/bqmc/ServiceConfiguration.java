@@ -11,7 +11,7 @@ import javax.sql.DataSource;
 
 import io.agnes.bqmc.api.ApiHttpEngine;
 import io.agnes.bqmc.api.ApiRoutes;
-import io.agnes.bqmc.api.JsonHttpErrors;
+import io.agnes.bqmc.api.ApiHttpServer;
 import io.agnes.bqmc.api.OpenApiDocument;
 import io.agnes.bqmc.api.StatusReport;
 import io.agnes.bqmc.auth.BearerAuthenticator;
@@ -27,7 +27,9 @@ import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.db.SystemDatabase;
 import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.history.RunHistory;
+import io.agnes.bqmc.observe.ApiServingHealthCheck;
 import io.agnes.bqmc.observe.DatabaseHealthCheck;
+import io.agnes.bqmc.observe.DatabaseOutage;
 import io.agnes.bqmc.observe.LastRunHealthCheck;
 import io.agnes.bqmc.observe.RegistryFileHealthCheck;
 import io.agnes.bqmc.observe.RefreshMetrics;
@@ -40,6 +42,7 @@ import io.agnes.bqmc.refresh.RefreshSteps;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.agnes.bqmc.refresh.SingleRefreshes;
 import io.agnes.bqmc.registry.RegistryFileImporter;
+import io.agnes.bqmc.registry.RegistryFileRoutes;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.TargetResolver;
 import io.agnes.bqmc.support.BuildInfo;
@@ -52,6 +55,8 @@ import org.apache.camel.BindToRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.StartupListener;
+import org.apache.camel.spi.IdempotentRepository;
+import org.apache.camel.support.processor.idempotent.MemoryIdempotentRepository;
 import org.apache.camel.spi.CamelEvent;
 import org.apache.camel.support.EventNotifierSupport;
 import org.apache.camel.component.micrometer.MicrometerConstants;
@@ -79,7 +84,9 @@ public final class ServiceConfiguration {
         @BindToRegistry(destroyMethod = "close")
         public SystemDatabase dataSource(Settings settings) throws SQLException {
             Dialect dialect = settings.database().dialect();
+            // on recovery from a deleted or replaced DuckDB file too: what an empty database gets at start
             return SystemDatabase.open(settings.database(), Database.POOL_SIZE, c -> {
+                RegistryTable.createOnDuckDb(c, dialect);
                 CacheSchema.ensure(c, dialect);
                 RunHistory.ensure(c, dialect);
             }, List.of(CacheSchema.TABLE, RunHistory.TABLE));
@@ -124,6 +131,17 @@ public final class ServiceConfiguration {
             return new ApiHttpEngine(settings.port());
         }
 
+        /**
+         * The API's port, listening from here on: 503 with Retry-After until the service is
+         * ready, so nothing ever sees a 404 from a router whose routes are not in yet.
+         */
+        @BindToRegistry(destroyMethod = "close")
+        public ApiHttpServer apiHttpServer(Settings settings, CamelContext context) {
+            ApiHttpServer server = new ApiHttpServer(settings.port());
+            server.start(context);
+            return server;
+        }
+
         /** Renders /api/openapi.json: camel-openapi-java's document, with a server a client can call. */
         @BindToRegistry
         public OpenApiDocument openApiDocument() {
@@ -140,11 +158,11 @@ public final class ServiceConfiguration {
 
         @Override
         public void configure(CamelContext context) throws Exception {
-            int port = context.getRegistry().lookupByNameAndType("settings", Settings.class).port();
             context.getManagementStrategy().addEventNotifier(new EventNotifierSupport() {
                 @Override
                 public void notify(CamelEvent event) {
                     if (event instanceof CamelEvent.CamelContextStoppingEvent) {
+                        apiServer(context).stopping();
                         abortBigQueryBeforeTheStopRunsOut(context);
                     }
                 }
@@ -152,18 +170,22 @@ public final class ServiceConfiguration {
             context.addStartupListener(new StartupListener() {
                 @Override
                 public void onCamelContextStarted(CamelContext ctx, boolean alreadyStarted) {
-                    // once the API server listens: JSON for the errors Vert.x answers before any route runs
-                    JsonHttpErrors.install(ctx, port);
                     // the client built and its credentials read before the first run is due: a problem is told now
                     bigQuery(ctx).prepare();
                 }
 
                 @Override
                 public void onCamelContextFullyStarted(CamelContext ctx, boolean alreadyStarted) {
+                    // every route in, and the registry file's first import done (Services layer)
+                    apiServer(ctx).serve();
                     bigQuery(ctx).startWarmUp();
                 }
             });
         }
+    }
+
+    private static ApiHttpServer apiServer(CamelContext context) {
+        return context.getRegistry().lookupByNameAndType("apiHttpServer", ApiHttpServer.class);
     }
 
     private static ConfiguredBigQueryConnectionFactory bigQuery(CamelContext context) {
@@ -204,8 +226,19 @@ public final class ServiceConfiguration {
         }
 
         @BindToRegistry
-        public DatabaseHealthCheck databaseHealthCheck(SystemDatabase dataSource, MeterRegistry meters) {
-            DatabaseHealthCheck check = new DatabaseHealthCheck(dataSource);
+        public ApiServingHealthCheck apiServingHealthCheck(ApiHttpServer apiHttpServer) {
+            return new ApiServingHealthCheck(apiHttpServer);
+        }
+
+        @BindToRegistry
+        public DatabaseOutage databaseOutage(MeterRegistry meters) {
+            return new DatabaseOutage(meters, Clock.systemUTC());
+        }
+
+        @BindToRegistry
+        public DatabaseHealthCheck databaseHealthCheck(SystemDatabase dataSource, MeterRegistry meters,
+                                                       DatabaseOutage databaseOutage) {
+            DatabaseHealthCheck check = new DatabaseHealthCheck(dataSource, databaseOutage);
             Gauge.builder("bqmc.database.up", check, c -> c.reachable() ? 1 : 0)
                     .description("1 while the system database hands out a working connection, else 0").register(meters);
             return check;
@@ -263,9 +296,23 @@ public final class ServiceConfiguration {
             return new SingleRefreshes(settings.refreshConcurrency());
         }
 
+        /** The registry file's versions already imported; forgotten when the database is a new one. */
+        @BindToRegistry(RegistryFileRoutes.SEEN)
+        public IdempotentRepository registryFileSeen(SystemDatabase dataSource) {
+            // with its cache from the start: the import at start adds to it before Camel starts it
+            IdempotentRepository seen = MemoryIdempotentRepository.memoryIdempotentRepository(100);
+            // a deleted or replaced DuckDB file came back empty: the file's rows are imported again
+            dataSource.onRecovery(seen::clear);
+            return seen;
+        }
+
+        /** Imports a registry file that stands still now, before the API serves (readiness waits for it). */
         @BindToRegistry
-        public RegistryFileImporter registryFileImporter(DataSource dataSource, RegistryTable table) {
-            return new RegistryFileImporter(dataSource, table);
+        public RegistryFileImporter registryFileImporter(DataSource dataSource, RegistryTable table, Settings settings,
+                                                         IdempotentRepository registryFileSeen) {
+            RegistryFileImporter importer = new RegistryFileImporter(dataSource, table);
+            importer.importAtStart(settings.registryFile(), settings.registryStableSeconds() * 1000L, registryFileSeen);
+            return importer;
         }
 
         @BindToRegistry

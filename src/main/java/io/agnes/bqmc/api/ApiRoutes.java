@@ -7,7 +7,9 @@ import java.util.Set;
 import io.agnes.bqmc.auth.AccessDeniedException;
 import io.agnes.bqmc.auth.AuthenticationFailedException;
 import io.agnes.bqmc.auth.Role;
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.history.RunRecord;
+import io.agnes.bqmc.observe.DatabaseOutage;
 import io.agnes.bqmc.refresh.RefreshAlreadyRunningException;
 import io.agnes.bqmc.refresh.RefreshBusyException;
 import io.agnes.bqmc.refresh.RefreshUnavailableException;
@@ -16,6 +18,7 @@ import io.agnes.bqmc.refresh.TableRefreshResult;
 import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.UnknownTableException;
+import io.agnes.bqmc.support.BuildInfo;
 import io.agnes.bqmc.support.QueryString;
 import org.apache.camel.Exchange;
 import org.apache.camel.builder.RouteBuilder;
@@ -55,12 +58,14 @@ public class ApiRoutes extends RouteBuilder {
     static final String RUN_PATH = "/api/admin/run-bq-metadata-refresh";
     static final String REFRESH_PATH = "/api/v2/metadata-cache/refresh";
     static final String STATUS_PATH = "/api/v2/metadata-cache/status";
-    static final Set<String> KNOWN_PATHS = Set.of(RUN_PATH, REFRESH_PATH, STATUS_PATH);
+    /** Each endpoint's method, for a 405's {@code Allow} header. */
+    static final Map<String, String> ALLOWED_METHOD = Map.of(RUN_PATH, "POST", REFRESH_PATH, "POST", STATUS_PATH, "GET");
 
     @Override
     public void configure() {
         StatusReport statusReport = getContext().getRegistry().lookupByNameAndType("statusReport", StatusReport.class);
-        errorMapping();
+        DatabaseOutage outage = getContext().getRegistry().lookupByNameAndType("databaseOutage", DatabaseOutage.class);
+        errorMapping(outage);
 
         interceptFrom("rest:*").process("bearerAuthenticator");
 
@@ -70,7 +75,7 @@ public class ApiRoutes extends RouteBuilder {
                 .apiContextPath("/api/openapi.json")
                 .apiProperty("api.title", "bq-metadata-cache")
                 .apiProperty("api.description", "Freshness-aware cache of BigQuery table metadata for the Agnes platform")
-                .apiProperty("api.version", "1");
+                .apiProperty("api.version", BuildInfo.version());
 
         RestDefinition api = rest("/api")
                 .securityDefinitions().bearerToken("bearer", "Token from 'tokens create', or SCHEDULER_API_TOKEN").end()
@@ -85,7 +90,7 @@ public class ApiRoutes extends RouteBuilder {
                         + " names it").responseModel(ConflictBody.class).endResponseMessage()
                 .responseMessage().code(503).message("The database cannot be asked for the run lock now")
                     .responseModel(ErrorBody.class).endResponseMessage();
-        errors(api, 401, 403, 500).to("direct:api-run");
+        errors(api, 401, 403, 405, 413, 414, 431, 500).to("direct:api-run");
 
         api.post("/v2/metadata-cache/refresh").id(REFRESH_ROUTE)
                 .description("Refresh one remote BigQuery table now (admin)")
@@ -96,7 +101,7 @@ public class ApiRoutes extends RouteBuilder {
                     .endResponseMessage()
                 .responseMessage().code(503).message("Every refresh slot stayed taken for 60 s (refreshes are bounded"
                         + " like a run); try again").responseModel(ErrorBody.class).endResponseMessage();
-        errors(api, 400, 401, 403, 404, 500).to("direct:api-refresh-table");
+        errors(api, 400, 401, 403, 404, 405, 413, 414, 431, 500).to("direct:api-refresh-table");
 
         api.get("/v2/metadata-cache/status").id(STATUS_ROUTE)
                 .description("Cached metadata and freshness of every remote BigQuery table (any user)")
@@ -110,7 +115,7 @@ public class ApiRoutes extends RouteBuilder {
                     .responseModel(StatusBody.class).endResponseMessage()
                 .responseMessage().code(400).message("An unknown freshness or table_id, or an empty list item")
                     .responseModel(ErrorBody.class).endResponseMessage();
-        errors(api, 401, 500).to("direct:api-status");
+        errors(api, 401, 405, 413, 414, 431, 500, 503).to("direct:api-status");
 
         from("direct:api-run").routeId("api-run")
                 .removeHeaders("*")
@@ -128,7 +133,8 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> e.setProperty(STATUS_FILTER, StatusFilter.of(query(e))))
                 .removeHeaders("*")
                 .process(e -> JsonResponses.respond(e, 200,
-                        statusReport.answer(e.getProperty(STATUS_FILTER, StatusFilter.class))));
+                        statusReport.answer(e.getProperty(STATUS_FILTER, StatusFilter.class))))
+                .process(e -> outage.reachable());
 
         // Anything the REST routes did not take: an unknown path is 404, a known path with
         // another method is 405. Started last, so Vert.x offers it every request only after them.
@@ -137,15 +143,17 @@ public class ApiRoutes extends RouteBuilder {
                     String path = e.getMessage().getHeader(Exchange.HTTP_PATH, String.class);
                     String uri = e.getMessage().getHeader(Exchange.HTTP_URI, String.class);
                     String full = uri != null ? uri : path;
-                    if (full != null && KNOWN_PATHS.contains(stripTrailingSlash(full))) {
+                    String allowed = full == null ? null : ALLOWED_METHOD.get(stripTrailingSlash(full));
+                    if (allowed != null) {
                         JsonResponses.error(e, 405, "Method Not Allowed");
+                        e.getMessage().setHeader("Allow", allowed);
                     } else {
                         JsonResponses.error(e, 404, "Not Found");
                     }
                 });
     }
 
-    private void errorMapping() {
+    private void errorMapping(DatabaseOutage outage) {
         onException(AuthenticationFailedException.class).handled(true)
                 .process(e -> {
                     JsonResponses.error(e, 401, caught(e).getMessage());
@@ -167,24 +175,44 @@ public class ApiRoutes extends RouteBuilder {
                 .process(e -> JsonResponses.error(e, 503, caught(e).getMessage()));
         onException(RefreshUnavailableException.class).handled(true)
                 .process(e -> {
-                    LOG.warn("run refused: {}", caught(e).getMessage());
-                    JsonResponses.error(e, 503, "Database unavailable: the run lock cannot be taken now");
+                    outage.unreachable(caught(e).getMessage());
+                    databaseUnavailable(e, "Database unavailable: the run lock cannot be taken now");
                 });
         // the client learns nothing of the internals; the log has the whole story
         onException(Exception.class).handled(true)
                 .process(e -> {
-                    LOG.error("request failed in route {}", e.getFromRouteId(), caught(e));
+                    Exception cause = caught(e);
+                    if (DatabaseOutage.isUnreachable(cause)) {
+                        // one WARN for the whole outage, not a stack trace per request
+                        outage.unreachable(Database.rootMessage(cause));
+                        databaseUnavailable(e, "Database unavailable: try again shortly");
+                        return;
+                    }
+                    LOG.error("request failed in route {}", e.getFromRouteId(), cause);
                     JsonResponses.error(e, 500, "Internal server error");
                 });
     }
 
+    private static void databaseUnavailable(Exchange e, String detail) {
+        JsonResponses.error(e, 503, detail);
+        e.getMessage().setHeader("Retry-After", Integer.toString(DATABASE_RETRY_AFTER_SECONDS));
+    }
+
+    /** A database outage is seconds to minutes: clients are asked to come back after this long. */
+    static final int DATABASE_RETRY_AFTER_SECONDS = 5;
+
     /** What each error status means, for the OpenAPI document; every one has an {@link ErrorBody}. */
-    private static final Map<Integer, String> ERRORS = Map.of(
-            400, "Missing or repeated table, or not a remote BigQuery table",
-            401, UNAUTHORIZED,
-            403, FORBIDDEN,
-            404, "Unknown table_id",
-            500, "Internal server error: the log has the details");
+    private static final Map<Integer, String> ERRORS = Map.ofEntries(
+            Map.entry(400, "Missing or repeated table, or not a remote BigQuery table"),
+            Map.entry(401, UNAUTHORIZED),
+            Map.entry(403, FORBIDDEN),
+            Map.entry(404, "Unknown table_id"),
+            Map.entry(405, "Another method than the endpoint's: the Allow header names it"),
+            Map.entry(413, "A request body (the API takes none) over 64 KiB"),
+            Map.entry(414, "A request line over 16 KiB"),
+            Map.entry(431, "Request headers over 64 KiB"),
+            Map.entry(500, "Internal server error: the log has the details"),
+            Map.entry(503, "Starting, stopping, or the database unreachable: try again after Retry-After seconds"));
 
     /** Adds the error answers to the verb just declared. */
     private static RestDefinition errors(RestDefinition verb, int... statuses) {

@@ -13,7 +13,8 @@ import io.agnes.bqmc.support.QueryString;
 
 /**
  * The status endpoint's optional filters: {@code ?freshness=stale,error} and {@code ?table=a,b}
- * (a list, comma-separated or the parameter repeated). Both given, a table must match both.
+ * (a list, comma-separated or the parameter repeated; an id holding a comma or surrounding spaces
+ * is asked for percent-encoded, {@code ?table=a%2Cb}). Both given, a table must match both.
  *
  * @param freshness empty for every verdict
  * @param tables    empty for every table
@@ -41,14 +42,15 @@ record StatusFilter(Set<Freshness> freshness, Set<String> tables) {
 
     private static List<String> list(QueryString query, String name) {
         List<String> values = new ArrayList<>();
-        for (String value : query.values(name)) {
-            for (String item : value.split(",", -1)) {
-                if (item.isBlank()) {
-                    throw new BadRequestException("Query parameter " + name + " has an empty item: give a"
-                            + " comma-separated list without empty entries");
-                }
-                values.add(item.strip());
+        // a verdict never holds a comma, encoded or not; a table id may: only a literal comma separates ids
+        List<String> items = name.equals(TABLE) ? query.listItems(name) : query.values(name).stream()
+                .flatMap(v -> java.util.Arrays.stream(v.split(",", -1))).map(String::strip).toList();
+        for (String item : items) {
+            if (item.isEmpty()) {
+                throw new BadRequestException("Query parameter " + name + " has an empty item: give a"
+                        + " comma-separated list without empty entries");
             }
+            values.add(item);
         }
         return values;
     }

@@ -42,6 +42,29 @@ final class AnswerGuard implements HttpRequestInterceptor, HttpResponseIntercept
     private static final String DEADLINE = "bqmc.attempt-deadline";
     private static final String REQUEST = "bqmc.attempt-request";
 
+    /**
+     * The answer the client read last on this thread: the client's call is synchronous, so the
+     * lookup that made it reads BigQuery's own bytes after it (TableResource), not only the
+     * client's model of them.
+     */
+    private static final ThreadLocal<Answer> LAST_ANSWER = new ThreadLocal<>();
+
+    /** An answer as BigQuery sent it, decompressed. */
+    record Answer(int status, String contentType, byte[] body) {
+    }
+
+    /** Forgets this thread's last answer: call before a request. */
+    static void forgetAnswer() {
+        LAST_ANSWER.remove();
+    }
+
+    /** This thread's answer since {@link #forgetAnswer()}, or null; forgotten once taken. */
+    static Answer takeAnswer() {
+        Answer answer = LAST_ANSWER.get();
+        LAST_ANSWER.remove();
+        return answer;
+    }
+
     /** One daemon thread for every attempt's deadline: it only ever aborts a request. */
     private static final ScheduledThreadPoolExecutor TIMER = deadlineTimer();
 
@@ -90,6 +113,7 @@ final class AnswerGuard implements HttpRequestInterceptor, HttpResponseIntercept
                 response.removeHeaders("Content-Encoding");
                 response.removeHeaders("Content-Length");
                 Header type = entity.getContentType();
+                LAST_ANSWER.set(new Answer(status, type == null ? null : type.getValue(), body));
                 response.setEntity(new ByteArrayEntity(body, type == null ? null : ContentType.parse(type.getValue())));
             }
         } finally {

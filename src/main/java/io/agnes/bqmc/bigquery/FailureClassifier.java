@@ -99,15 +99,30 @@ public final class FailureClassifier {
      */
     public static String describe(Throwable e) {
         if (!(e instanceof BigQueryException)) {
-            return UNEXPECTED;
+            return e.getClass().getSimpleName() + ": " + UNEXPECTED + " (" + reason(e) + ")";
         }
         String message = e.getMessage();
         if (e.getCause() instanceof InterruptedException) {
             message = READ_TIMEOUT;
         } else if (isUnexpected((BigQueryException) e)) {
-            message = UNEXPECTED;
+            message = UNEXPECTED + " (" + reason(e) + ")";
         }
-        return "BigQueryException: " + (message == null ? "" : message.strip());
+        return "BigQueryException: " + oneLine(message == null ? "" : message.strip());
+    }
+
+    /** The innermost cause, as its type and the first line of its message. */
+    private static String reason(Throwable e) {
+        Throwable t = e;
+        while (t.getCause() != null && t.getCause() != t) {
+            t = t.getCause();
+        }
+        String message = t.getMessage();
+        return t.getClass().getSimpleName() + (message == null ? "" : ": " + oneLine(message));
+    }
+
+    private static String oneLine(String s) {
+        int nl = s.indexOf('\n');
+        return (nl >= 0 ? s.substring(0, nl) : s).strip();
     }
 
     /** A failure of the client itself (a Java error reading an answer), not BigQuery's nor the network's. */
@@ -117,7 +132,7 @@ public final class FailureClassifier {
     }
 
     /** Ours, for what BigQuery did not put in words. */
-    static final String UNEXPECTED = "BigQuery's answer could not be read (the service log has the details)";
+    static final String UNEXPECTED = "BigQuery's answer could not be read";
 
     /** An attempt cut off at its wall-clock deadline (AnswerGuard). */
     public static final String ATTEMPT_TIMED_OUT =

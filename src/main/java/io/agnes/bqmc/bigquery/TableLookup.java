@@ -51,9 +51,16 @@ public class TableLookup {
         }
         Table table;
         long started = System.nanoTime();
+        AnswerGuard.forgetAnswer();
         try {
             table = client.getTable(TableId.of(target.project(), target.dataset(), target.table()));
         } catch (BigQueryException e) {
+            AnswerGuard.Answer answer = AnswerGuard.takeAnswer();
+            // a 200 the client's model could not take (a table type it does not know yet, an HTML page):
+            // BigQuery's own bytes say what it is
+            if (answer != null && answer.status() == 200 && !FailureClassifier.isConnectionFailure(e)) {
+                return fromAnswer(answer, target);
+            }
             // whatever the aborted connection threw: the attempt ran out of time
             if (e.getCode() <= 0 && System.nanoTime() - started >= attemptNanos - DEADLINE_SLACK_NANOS) {
                 e = new BigQueryException(0, FailureClassifier.ATTEMPT_TIMED_OUT, e);
@@ -71,16 +78,36 @@ public class TableLookup {
                 LOG.warn("BigQuery's answer for {} could not be read", target, e);
             }
             return new LookupResult.Failed(FailureClassifier.describe(e), FailureClassifier.kind(e));
+        } catch (RuntimeException e) {
+            // the client's model refused a 200 outright ("Format t-type is not supported"): read BigQuery's bytes
+            AnswerGuard.Answer answer = AnswerGuard.takeAnswer();
+            if (answer != null && answer.status() == 200) {
+                return fromAnswer(answer, target);
+            }
+            throw e;
         }
+        AnswerGuard.Answer answer = AnswerGuard.takeAnswer();
         // the client answers a 404 with null rather than an exception
         if (table == null) {
             return new LookupResult.NotFound("table " + target + " not found (404)");
         }
+        if (answer != null && answer.status() == 200) {
+            return fromAnswer(answer, target);
+        }
+        // no bytes seen (a client built without AnswerGuard): the client's model
         String wrong = implausible(table, target);
         if (wrong != null) {
             return new LookupResult.Failed(wrong, "implausible_answer");
         }
         return new LookupResult.Found(TableMetadataMapper.map(table));
+    }
+
+    private static LookupResult fromAnswer(AnswerGuard.Answer answer, BigQueryTarget target) {
+        try {
+            return new LookupResult.Found(TableResource.map(answer.body(), answer.contentType(), target));
+        } catch (TableResource.UnreadableAnswerException e) {
+            return new LookupResult.Failed("BigQueryException: " + e.getMessage(), "unreadable_answer");
+        }
     }
 
     /** Why the answer cannot be about the table asked for, or cannot be true; null when it is fine. */

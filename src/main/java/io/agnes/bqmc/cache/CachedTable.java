@@ -38,8 +38,10 @@ public record CachedTable(
                 description = "The clustering columns in order; empty when not clustered or never fetched"))
         String clusteredBy,
         @JsonProperty("entity_type")
-        @Schema(requiredMode = RequiredMode.REQUIRED, nullable = true,
-                allowableValues = {"BASE TABLE", "CLONE", "VIEW", "MATERIALIZED VIEW", "EXTERNAL", "SNAPSHOT"})
+        @Schema(requiredMode = RequiredMode.REQUIRED, nullable = true, description = "BASE TABLE, CLONE, VIEW,"
+                + " MATERIALIZED VIEW, EXTERNAL or SNAPSHOT; a type BigQuery added later as INFORMATION_SCHEMA writes"
+                + " types (upper case, underscores as spaces); null until the first successful refresh, or when"
+                + " BigQuery named no type. Not an enum: BigQuery's list of types grows.")
         String entityType,
         @JsonProperty(value = "known_columns", required = true) @JsonRawValue @JsonDeserialize(using = RawJsonReader.class)
         @ArraySchema(schema = @Schema(type = "string"), arraySchema = @Schema(requiredMode = RequiredMode.REQUIRED,

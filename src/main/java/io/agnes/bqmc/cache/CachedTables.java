@@ -123,27 +123,53 @@ public class CachedTables {
     }
 
     /**
-     * A stored JSON list as JSON text: NULL is {@code []}, an array is kept as it is (the column's
-     * JSON type guarantees it is valid), and anything else (written by another tool) is re-read
-     * and kept to its strings.
+     * A stored JSON list as a JSON array of strings, whoever wrote it: NULL is {@code []}; a flat
+     * array of strings is kept as it is; anything else (another tool's {@code [1, 2]},
+     * {@code [["x"], null]}, a bare string) keeps its top-level strings, numbers and booleans as
+     * strings and drops nulls, arrays and objects: the contract promises strings.
      */
     static String jsonList(String stored) throws IOException {
         if (stored == null) {
             return "[]";
         }
-        if (stored.startsWith("[")) {
+        if (isFlatStringArray(stored)) {
             return stored;
         }
         java.io.StringWriter out = new java.io.StringWriter();
         try (JsonGenerator json = JSON.createGenerator(out); JsonParser parser = JSON.createParser(stored)) {
             json.writeStartArray();
-            for (JsonToken t = parser.nextToken(); t != null; t = parser.nextToken()) {
-                if (t == JsonToken.VALUE_STRING) {
-                    json.writeString(parser.getText());
+            JsonToken first = parser.nextToken();
+            if (first == JsonToken.START_ARRAY) {
+                for (JsonToken t = parser.nextToken(); t != null && t != JsonToken.END_ARRAY; t = parser.nextToken()) {
+                    if (t == JsonToken.START_ARRAY || t == JsonToken.START_OBJECT) {
+                        parser.skipChildren();
+                    } else if (t.isScalarValue() && t != JsonToken.VALUE_NULL) {
+                        json.writeString(parser.getText());
+                    }
                 }
+            } else if (first != null && first.isScalarValue() && first != JsonToken.VALUE_NULL) {
+                json.writeString(parser.getText());
             }
             json.writeEndArray();
         }
         return out.toString();
+    }
+
+    /** {@code ["a", "b"]} and nothing else: checked in one pass without building anything. */
+    private static boolean isFlatStringArray(String stored) throws IOException {
+        try (JsonParser parser = JSON.createParser(stored)) {
+            if (parser.nextToken() != JsonToken.START_ARRAY) {
+                return false;
+            }
+            for (JsonToken t = parser.nextToken(); t != null; t = parser.nextToken()) {
+                if (t == JsonToken.END_ARRAY) {
+                    return parser.nextToken() == null;
+                }
+                if (t != JsonToken.VALUE_STRING) {
+                    return false;
+                }
+            }
+            return false;
+        }
     }
 }

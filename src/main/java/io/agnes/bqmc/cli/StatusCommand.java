@@ -34,8 +34,8 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "status", mixinStandardHelpOptions = true, exitCodeOnInvalidInput = 3, exitCodeOnExecutionException = 3,
         description = {"Show how fresh the cached BigQuery metadata is.",
-            "The server is --url, else AGNES_SERVER, else http://localhost:8080; the token is AGNES_TOKEN, "
-                + "else the first line of --token-file (any role)."},
+            "The server is --url, else AGNES_SERVER, else http://localhost:8080; the token is the first line of "
+                + "--token-file when given, else AGNES_TOKEN (any role): what the command line names wins."},
         footer = {"", "Exit codes (the Nagios plugin convention):",
             "  0  OK: shown; with --check, every table fresh",
             "  1  WARNING, with --check: a table is stale or never fetched",
@@ -90,7 +90,17 @@ public class StatusCommand implements Callable<Integer> {
     public Integer call() {
         PrintWriter out = spec.commandLine().getOut();
         String server = server();
-        String token = token();
+        String token;
+        try {
+            token = token();
+        } catch (ParameterException e) {
+            if (!check) {
+                throw e;
+            }
+            // a monitoring system reads the first line of standard output, whatever went wrong
+            unknown(e.getMessage().replaceFirst("^status: ", ""));
+            return StatusCheck.UNKNOWN.exitCode();
+        }
         URI endpoint = endpoint(server);
         HttpResponse<String> response;
         try {

@@ -29,9 +29,13 @@ public enum EnvironmentVariable {
     NO_PROXY,
     PORT,
     MANAGEMENT_PORT,
+    SHUTDOWN_DRAIN_SECONDS,
     /** Read by support.LogFormat before anything else, with HOSTNAME as its fallback. */
     REPLICA_ID,
     HOSTNAME,
     /** Read by support.LogFormat before the first log line. */
-    LOG_FORMAT
+    LOG_FORMAT,
+    /** The JSON lines' env field (support.LogFormat), with RELEASE_CHANNEL as its fallback. */
+    AGNES_DEPLOYMENT_ENV,
+    RELEASE_CHANNEL
 }

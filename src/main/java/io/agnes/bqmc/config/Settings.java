@@ -21,6 +21,7 @@ import io.agnes.bqmc.db.DatabaseUrl;
  * @param replica            this replica's name in logs, metrics and the run history
  * @param quotaProject       {@code BIGQUERY_QUOTA_PROJECT}, null when unset
  * @param proxies            the standard proxy variables
+ * @param shutdownDrainSeconds how long requests are still served after SIGTERM, with readiness DOWN
  */
 public record Settings(
         long refreshIntervalSeconds,
@@ -43,7 +44,8 @@ public record Settings(
         HttpProxies proxies,
         int maxRequestsPerSecond,
         int registryStableSeconds,
-        boolean bigQueryWarmUp) {
+        boolean bigQueryWarmUp,
+        int shutdownDrainSeconds) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;

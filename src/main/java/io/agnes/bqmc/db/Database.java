@@ -21,8 +21,14 @@ public final class Database {
      */
     public static final int POOL_SIZE = 10;
 
-    /** How long to wait for a server, or for a free connection from the pool. */
+    /** How long to wait for a server to accept a new connection. */
     static final int CONNECT_TIMEOUT_SECONDS = 5;
+
+    /**
+     * How long a caller waits for a connection from the pool: while the database is unreachable
+     * an API request answers 503 within 2 s, rather than after the server's connect timeout.
+     */
+    static final long POOL_WAIT_MS = 1500;
 
     /** No statement of ours takes long; one that does is stuck. */
     static final int STATEMENT_TIMEOUT_SECONDS = 60;
@@ -46,7 +52,7 @@ public final class Database {
         config.setPassword(url.password());
         config.setMaximumPoolSize(poolSize);
         config.setMinimumIdle(1);
-        config.setConnectionTimeout(CONNECT_TIMEOUT_SECONDS * 1000L);
+        config.setConnectionTimeout(POOL_WAIT_MS);
         if (url.dialect() == Dialect.POSTGRESQL) {
             config.setDataSourceProperties(postgresProperties(STATEMENT_TIMEOUT_SECONDS));
         } else if (duckDbFile(url.jdbcUrl()) != null) {
@@ -120,7 +126,7 @@ public final class Database {
         return Path.of(file);
     }
 
-    static String rootMessage(Throwable e) {
+    public static String rootMessage(Throwable e) {
         Throwable t = e;
         while (t.getCause() != null && t.getCause() != t) {
             t = t.getCause();

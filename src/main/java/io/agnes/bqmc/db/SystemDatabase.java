@@ -73,6 +73,7 @@ public final class SystemDatabase implements DataSource, AutoCloseable {
     /** Why writes fail, or null while they work (as far as anyone knows). */
     private volatile String failure;
     private long nextRecoveryNanos;
+    private final List<Runnable> recoveryListeners = new java.util.concurrent.CopyOnWriteArrayList<>();
 
     private SystemDatabase(DatabaseUrl url, int poolSize, Preparation preparation, List<String> ownTables) {
         this.url = url;
@@ -105,6 +106,11 @@ public final class SystemDatabase implements DataSource, AutoCloseable {
         }
         fileKey = currentFileKey();
         return opened;
+    }
+
+    /** Called once a new instance of the file takes writes again (after a delete, a replace, a full disk). */
+    public void onRecovery(Runnable listener) {
+        recoveryListeners.add(listener);
     }
 
     /** Why writes to the database fail now, or null. */
@@ -206,6 +212,7 @@ public final class SystemDatabase implements DataSource, AutoCloseable {
             s.execute("DROP TABLE bqmc_write_check");
             failure = null;
             LOG.info("database {} can be written again", url);
+            recoveryListeners.forEach(Runnable::run);
         } catch (SQLException e) {
             failure = firstLine(e.getMessage());
             LOG.warn("database {} still cannot be written: {}", url, failure);

@@ -47,6 +47,8 @@ public final class DemoEnvironment {
         environment.putIfAbsent("BIGQUERY_RETRY_INITIAL_DELAY_MS", "250");
         // the demo has just written its registry file whole: the first run, 3 s in, finds its tables
         environment.putIfAbsent("AGNES_REGISTRY_FILE_STABLE_SECONDS", "1");
+        // nothing routes to a demo through a load balancer: Ctrl+C stops it at once
+        environment.putIfAbsent("SHUTDOWN_DRAIN_SECONDS", "0");
 
         String api = "http://localhost:" + environment.getOrDefault("PORT", "8080");
         // DATABASE_URL wins, as always: the demo then runs on that PostgreSQL (without its credentials here)

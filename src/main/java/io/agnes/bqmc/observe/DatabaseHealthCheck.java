@@ -26,7 +26,10 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
 
     static final int ANSWER_SECONDS = 2;
 
+    private static final String UNREACHABLE = "database unreachable: ";
+
     private final SystemDatabase dataSource;
+    private final DatabaseOutage outage;
     private final ExecutorService prober = Executors.newSingleThreadExecutor(r -> {
         Thread t = new Thread(r, "bqmc-database-probe");
         t.setDaemon(true);
@@ -34,9 +37,10 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
     });
     private Future<String> probe;
 
-    public DatabaseHealthCheck(SystemDatabase dataSource) {
+    public DatabaseHealthCheck(SystemDatabase dataSource, DatabaseOutage outage) {
         super("bqmc", "database");
         this.dataSource = dataSource;
+        this.outage = outage;
     }
 
     @Override
@@ -70,11 +74,18 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
             current = probe;
         }
         try {
-            return current.get(ANSWER_SECONDS, TimeUnit.SECONDS);
+            String problem = current.get(ANSWER_SECONDS, TimeUnit.SECONDS);
+            if (problem == null) {
+                outage.reachable();
+            } else if (problem.startsWith(UNREACHABLE)) {
+                outage.unreachable(problem.substring(UNREACHABLE.length()));
+            }
+            return problem;
         } catch (TimeoutException e) {
-            return "database unreachable: no connection within " + ANSWER_SECONDS + " s";
+            outage.unreachable("no connection within " + ANSWER_SECONDS + " s");
+            return UNREACHABLE + "no connection within " + ANSWER_SECONDS + " s";
         } catch (ExecutionException e) {
-            return "database unreachable: " + e.getCause().getMessage();
+            return UNREACHABLE + e.getCause().getMessage();
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return "interrupted";
@@ -89,7 +100,7 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
             }
         } catch (Exception e) {
             String writes = dataSource.failure();
-            return writes != null ? "database cannot be written: " + writes : "database unreachable: " + e.getMessage();
+            return writes != null ? "database cannot be written: " + writes : UNREACHABLE + e.getMessage();
         }
         String writes = dataSource.failure();
         return writes == null ? null : "database cannot be written: " + writes;

@@ -74,6 +74,10 @@ public class RefreshMetrics implements RefreshEvents {
         for (TableStatus status : TableStatus.values()) {
             tables(status);
         }
+        // at 0 from the start, so that an alert on its increase sees the first failure
+        for (String trigger : List.of("timer", "rest", "direct")) {
+            runsFailed(trigger);
+        }
         Gauge.builder("bqmc.run.in.flight", singleFlight, p -> p.current().isPresent() ? 1 : 0)
                 .description("1 while this replica runs a refresh, else 0").register(registry);
         Gauge.builder("bqmc.run.lock.held", singleFlight, p -> p.current().isPresent() ? 1 : 0).tag("replica", replica)
@@ -147,9 +151,12 @@ public class RefreshMetrics implements RefreshEvents {
 
     @Override
     public void runFailed(String trigger) {
-        Counter.builder("bqmc.runs.failed").tag("trigger", trigger)
-                .description("Refresh runs that ended with an error instead of a summary, by trigger").register(registry)
-                .increment();
+        runsFailed(trigger).increment();
+    }
+
+    private Counter runsFailed(String trigger) {
+        return Counter.builder("bqmc.runs.failed").tag("trigger", trigger)
+                .description("Refresh runs that ended with an error instead of a summary, by trigger").register(registry);
     }
 
     @Override

@@ -11,7 +11,7 @@ public interface RefreshEvents {
     /**
      * One BigQuery request, whatever its answer.
      *
-     * @param outcome {@code ok}, {@code not_found}, {@code retryable_error} or {@code error}
+     * @param outcome {@code ok}, {@code not_found}, {@code rate_limited} (429 or {@code rateLimitExceeded}), {@code retryable_error} (5xx, network) or {@code error}
      * @param retry   whether it repeated a failed attempt
      */
     void bigQueryRequest(long nanos, String outcome, boolean retry);

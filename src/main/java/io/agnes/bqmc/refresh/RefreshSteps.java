@@ -163,8 +163,9 @@ public class RefreshSteps {
             result = lookup.lookup(refresh.target());
         } catch (RuntimeException e) {
             refresh.attempted(started);
-            events.bigQueryRequest(System.nanoTime() - started,
-                    e instanceof RetryableBigQueryException ? "retryable_error" : "error", retry);
+            events.bigQueryRequest(System.nanoTime() - started, e instanceof RetryableBigQueryException retryable
+                    ? (FailureClassifier.isRateLimited(retryable.getCause()) ? "rate_limited" : "retryable_error")
+                    : "error", retry);
             throw e;
         }
         if (!(result instanceof LookupResult.NotConfigured)) {

@@ -1,10 +1,13 @@
 package io.agnes.bqmc.registry;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.BasicFileAttributes;
 import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -18,6 +21,7 @@ import javax.sql.DataSource;
 import io.agnes.bqmc.db.Transaction;
 import io.agnes.bqmc.support.LogText;
 import org.apache.camel.Header;
+import org.apache.camel.spi.IdempotentRepository;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,6 +99,35 @@ public class RegistryFileImporter {
             LOG.debug("registry file {} import failed", path, e);
         }
         return null;
+    }
+
+    /**
+     * At start, before the API serves: a file that already stands still (unchanged for
+     * {@code stableMs}) is imported now, so the first run and the first status read see its rows;
+     * one still being written is left to the file route. The version imported is remembered in
+     * {@code seen}, under the file route's own key, so the route does not import it again.
+     */
+    public void importAtStart(Path file, long stableMs, IdempotentRepository seen) {
+        if (file == null) {
+            return;
+        }
+        Path path = file.toAbsolutePath().normalize();
+        try {
+            BasicFileAttributes attributes = Files.readAttributes(path, BasicFileAttributes.class);
+            long modified = attributes.lastModifiedTime().toMillis();
+            if (!attributes.isRegularFile() || System.currentTimeMillis() - modified < stableMs) {
+                return;
+            }
+            importFile(path.toString());
+            seen.add(routeKey(path.getFileName().toString(), modified, attributes.size()));
+        } catch (IOException e) {
+            // absent or unreadable: the file route and the health check say so
+        }
+    }
+
+    /** The file route's idempotent key of one version of the file: {@code ${file:name}-${file:modified}-${file:size}}. */
+    public static String routeKey(String name, long modifiedMillis, long size) {
+        return name + "-" + modifiedMillis + "-" + size;
     }
 
     private void rejected(String path, String why) {

@@ -20,6 +20,9 @@ public class RegistryFileRoutes extends RouteBuilder {
 
     private static final Logger LOG = LoggerFactory.getLogger(RegistryFileRoutes.class);
 
+    /** The versions of the file already imported, by the route's key. */
+    public static final String SEEN = "registryFileSeen";
+
     /** How often the file is checked for changes. */
     static final long POLL_MS = 1000;
 
@@ -46,6 +49,8 @@ public class RegistryFileRoutes extends RouteBuilder {
             LOG.warn("AGNES_REGISTRY_FILE={} does not exist (yet): it is imported as soon as it appears", file);
         }
         fromF("file:%s?fileName=%s&noop=true&idempotentKey=${file:name}-${file:modified}-${file:size}"
+                // shared with the import at start (RegistryFileImporter.importAtStart), cleared when the database is new
+                + "&idempotentRepository=#" + SEEN
                 // "changed": two looks at size and modification time, stableMs apart, must agree
                 + "&initialDelay=0&delay=%d&readLock=changed&readLockCheckInterval=%d&readLockMinLength=0"
                 + "&readLockTimeout=%d&readLockLoggingLevel=OFF",

@@ -49,13 +49,21 @@ public final class RegistryTable {
 
     /** Checks the table has what we read (creating it first on an empty DuckDB database). */
     public static RegistryTable ensure(Connection c, Dialect dialect) throws SQLException {
+        createOnDuckDb(c, dialect);
+        Set<String> present = Tables.requirePlatformTable(c, "table_registry", NEEDED);
+        return new RegistryTable(present.contains("bq_fqn"));
+    }
+
+    /**
+     * On DuckDB, the platform's table where there is none (an empty database, or one that
+     * replaced the file under us); on PostgreSQL the platform's migrations own it.
+     */
+    public static void createOnDuckDb(Connection c, Dialect dialect) throws SQLException {
         if (dialect == Dialect.DUCKDB) {
             try (Statement s = c.createStatement()) {
                 s.execute(CREATE);
             }
         }
-        Set<String> present = Tables.requirePlatformTable(c, "table_registry", NEEDED);
-        return new RegistryTable(present.contains("bq_fqn"));
     }
 
     /** Whether the table has the optional {@code bq_fqn} column. */

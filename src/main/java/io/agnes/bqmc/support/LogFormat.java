@@ -22,6 +22,7 @@ public final class LogFormat {
      */
     public static String configure(Map<String, String> env) {
         System.setProperty("bqmc.replica", replica(env));
+        System.setProperty("bqmc.env", deploymentEnv(env));
         String format = env.get("LOG_FORMAT");
         if (format == null || format.isBlank() || format.strip().equalsIgnoreCase("text")) {
             return null;
@@ -33,6 +34,17 @@ public final class LogFormat {
             return null;
         }
         return "Ignoring invalid LOG_FORMAT='" + LogText.safe(format) + "': must be text or json; using text";
+    }
+
+    /** The JSON lines' {@code env}: {@code AGNES_DEPLOYMENT_ENV}, else {@code RELEASE_CHANNEL}, else {@code unknown}. */
+    public static String deploymentEnv(Map<String, String> env) {
+        for (String variable : new String[] {"AGNES_DEPLOYMENT_ENV", "RELEASE_CHANNEL"}) {
+            String value = env.get(variable);
+            if (value != null && !value.isBlank()) {
+                return LogText.safe(value.strip());
+            }
+        }
+        return "unknown";
     }
 
     /** {@code REPLICA_ID}, else the host name (a pod's name on Kubernetes). */

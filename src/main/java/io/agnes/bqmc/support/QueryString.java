@@ -19,9 +19,12 @@ import org.apache.camel.Exchange;
 public final class QueryString {
 
     private final Map<String, List<String>> parameters;
+    /** The same values as sent, before percent-decoding, for lists whose separator may be encoded. */
+    private final Map<String, List<String>> raw;
 
-    private QueryString(Map<String, List<String>> parameters) {
+    private QueryString(Map<String, List<String>> parameters, Map<String, List<String>> raw) {
         this.parameters = parameters;
+        this.raw = raw;
     }
 
     /** @throws IllegalArgumentException for an invalid percent-encoding */
@@ -35,6 +38,7 @@ public final class QueryString {
 
     public static QueryString parse(String raw) {
         Map<String, List<String>> parameters = new LinkedHashMap<>();
+        Map<String, List<String>> undecoded = new LinkedHashMap<>();
         if (raw != null && !raw.isEmpty()) {
             for (String pair : raw.split("&")) {
                 if (pair.isEmpty()) {
@@ -42,11 +46,28 @@ public final class QueryString {
                 }
                 int eq = pair.indexOf('=');
                 String name = decode(eq < 0 ? pair : pair.substring(0, eq));
-                String value = eq < 0 ? "" : decode(pair.substring(eq + 1));
-                parameters.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
+                String value = eq < 0 ? "" : pair.substring(eq + 1);
+                parameters.computeIfAbsent(name, n -> new ArrayList<>()).add(decode(value));
+                undecoded.computeIfAbsent(name, n -> new ArrayList<>()).add(value);
             }
         }
-        return new QueryString(parameters);
+        return new QueryString(parameters, undecoded);
+    }
+
+    /**
+     * Every item of a list parameter, in order: each value (the parameter may be repeated) split
+     * at its literal commas, each item without the literal spaces around it, then decoded. An
+     * encoded comma ({@code %2C}) or space ({@code %20}) is part of an item: the way to ask for an
+     * id that holds one.
+     */
+    public List<String> listItems(String name) {
+        List<String> items = new ArrayList<>();
+        for (String value : raw.getOrDefault(name, List.of())) {
+            for (String item : value.split(",", -1)) {
+                items.add(decode(item.replaceAll("^[+ ]+|[+ ]+$", "")));
+            }
+        }
+        return items;
     }
 
     /** Every value of the parameter with exactly this name, in order; empty when absent. */

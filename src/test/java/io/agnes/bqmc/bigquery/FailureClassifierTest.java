@@ -64,13 +64,14 @@ class FailureClassifierTest {
     }
 
     @Test
-    void theStoredTextIsBigQuerysWordsOrOursNeverAJavaMessage() {
+    void theStoredTextIsAlwaysTheExceptionsNameAndAReasonOnOneLine() {
         assertThat(FailureClassifier.describe(http(403, "accessDenied"))).isEqualTo("BigQueryException: message of 403");
-        String ours = "BigQuery's answer could not be read (the service log has the details)";
+        String ours = "BigQuery's answer could not be read";
         assertThat(FailureClassifier.describe(new NullPointerException("Cannot invoke \"String.length()\"")))
-                .isEqualTo(ours);
+                .isEqualTo("NullPointerException: " + ours + " (NullPointerException: Cannot invoke \"String.length()\")");
         assertThat(FailureClassifier.describe(new BigQueryException(0, "Cannot invoke \"x()\" because \"y\" is null",
-                new NullPointerException()))).isEqualTo("BigQueryException: " + ours);
+                new IllegalArgumentException("Format t-type is not supported\nsecond line"))))
+                .isEqualTo("BigQueryException: " + ours + " (IllegalArgumentException: Format t-type is not supported)");
         assertThat(FailureClassifier.describe(new BigQueryException(0, FailureClassifier.ATTEMPT_TIMED_OUT,
                 new java.net.SocketException("Socket closed")))).isEqualTo("BigQueryException: "
                 + "no complete answer from BigQuery within BIGQUERY_TIMEOUT_SECONDS (the attempt was cut off)");

@@ -190,6 +190,18 @@ class DeploymentFilesTest {
         return env;
     }
 
+    /** No image can be built here: what the text itself must promise. */
+    @Test
+    void theImageIsPinnedHealthCheckedAndUnprivileged() throws Exception {
+        String dockerfile = Files.readString(DOCKERFILE);
+        List<String> from = Pattern.compile("(?m)^FROM (\\S+)").matcher(dockerfile).results().map(m -> m.group(1)).toList();
+        // two stages, or one base with a full version in its tag (never a floating "17-jre" or "latest")
+        assertThat(from.size() >= 2 || from.stream().allMatch(f -> f.matches("[^:]+:\\d+\\.\\d+\\.\\d+[^:]*")))
+                .as("FROM %s", from).isTrue();
+        assertThat(dockerfile).containsPattern("(?m)^HEALTHCHECK .*")
+                .containsPattern("(?m)^USER 10001:10001$").doesNotContainPattern("(?m)^USER (root|0)\\b");
+    }
+
     /** The Dockerfile's ENV instruction (one, continued over lines). */
     static Map<String, String> dockerEnv() throws Exception {
         String text = Files.readString(DOCKERFILE).replace("\\\n", " ");

@@ -129,6 +129,43 @@ class DatabaseRecoveryTest {
         }
     }
 
+    /**
+     * Deleted under the running service (a cleanup script, an operator): once readiness is back,
+     * status answers 200 again, with the tables the registry file registers imported again. It
+     * answered 500 {@code table_registry does not exist} until a restart.
+     */
+    @Test
+    void aDeletedDatabaseFileComesBackWithEverythingTheServiceCreated() throws Exception {
+        Map<String, String> env = environment();
+        Path registry = dir.resolve("registry.yaml");
+        Files.writeString(registry, "- id: orders\n  source_type: bigquery\n  query_mode: remote\n  bucket: ds\n"
+                + "  source_table: orders\n");
+        // a file in place for a minute: imported at start, before the API serves
+        Files.setLastModifiedTime(registry, java.nio.file.attribute.FileTime.from(
+                java.time.Instant.now().minusSeconds(60)));
+        env.put("AGNES_REGISTRY_FILE", registry.toString());
+        String admin = TokenIssuer.issue(dir.resolve("tokens"), "ana@example.com", Role.ADMIN, null);
+        try (TestService service = TestService.start(env)) {
+            ApiClient api = new ApiClient(Integer.parseInt(env.get("PORT")));
+            ApiClient management = new ApiClient(Integer.parseInt(env.get("MANAGEMENT_PORT")));
+            ApiClient.Answer before = api.get("/api/v2/metadata-cache/status", admin);
+            assertThat(before.status()).isEqualTo(200);
+            assertThat(before.json().get("tables")).hasSize(1);
+
+            Path db = mount.resolve("system.duckdb");
+            Files.delete(db);
+            Files.deleteIfExists(mount.resolve("system.duckdb.wal"));
+            await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(200)).ignoreExceptions()
+                    .until(() -> management.get("/observe/health/ready", null).status() == 200
+                            && api.get("/api/v2/metadata-cache/status", admin).status() == 200
+                            && api.get("/api/v2/metadata-cache/status", admin).json().get("tables").size() == 1);
+            assertThat(Files.exists(db)).isTrue();
+            // readiness 200 implies status 200, from here on
+            assertThat(management.get("/observe/health/ready", null).status()).isEqualTo(200);
+            assertThat(api.get("/api/v2/metadata-cache/status", admin).status()).isEqualTo(200);
+        }
+    }
+
     Map<String, String> environment() {
         Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
         env.put("AGNES_DB_URL", "jdbc:duckdb:" + mount.resolve("system.duckdb"));

@@ -141,10 +141,10 @@ class FaultMatrixTest {
                         TableStatus.ERROR, 1, "BigQueryException: BigQuery's answer is nested deeper than 64 levels"),
                 Arguments.of("negative_rows", always(WireMocks.json(200, BigQueryJson.baseTable(P, "ds", "negative_rows", -5,
                                 100, "a"))),
-                        TableStatus.ERROR, 1, "BigQuery answered an impossible row count (-5)"),
+                        TableStatus.ERROR, 1, "BigQueryException: BigQuery's answer has an impossible numRows (\"-5\")"),
                 Arguments.of("another_table", always(WireMocks.json(200, BigQueryJson.baseTable(P, "ds", "decoy", 99, 99,
                                 "a"))),
-                        TableStatus.ERROR, 1, "BigQuery answered about another table (test-project.ds.decoy)"));
+                        TableStatus.ERROR, 1, "BigQueryException: BigQuery answered about another table (test-project.ds.decoy)"));
     }
 
     /** A Table resource whose schema nests RECORDs {@code depth} deep. */

@@ -10,8 +10,11 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
- * The service in a child JVM, for what only a real process shows: signals, crashes, exit codes.
- * Its output goes to a file the test can read.
+ * The service as shipped: {@code java [options] -jar target/bq-metadata-cache.jar [args]} in a
+ * child process, for what only the product shows (its logging, signals, crashes, exit codes).
+ * Never the test classpath: a JSON-logs test once passed on the classpath while the jar logged
+ * nothing. Only the integration tests (failsafe, after {@code package}) use it; its output goes
+ * to a file the test can read.
  */
 public final class ChildService implements AutoCloseable {
 
@@ -44,16 +47,36 @@ public final class ChildService implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(jvmOptions);
-        command.addAll(List.of("-cp", System.getProperty("java.class.path"), "io.agnes.bqmc.BqMetadataCacheApplication"));
+        command.addAll(List.of("-jar", jar().toString()));
         command.addAll(List.of(args));
+        return startCommand(command, workingDirectory, env, log);
+    }
+
+    /**
+     * A command line of a deployment file (a container's entry point, a unit's ExecStart) that
+     * starts the jar; {@code java} on its PATH is this JVM's.
+     */
+    public static ChildService startCommand(List<String> command, Path workingDirectory, Map<String, String> env,
+                                            Path log) throws IOException {
         ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile());
         if (workingDirectory != null) {
             pb.directory(workingDirectory.toFile());
         }
         pb.environment().clear();
-        pb.environment().put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        pb.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":"
+                + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
         pb.environment().putAll(env);
         return new ChildService(pb.start(), log);
+    }
+
+    /** The jar {@code mvn package} made (failsafe names it), as a user runs it. */
+    public static Path jar() {
+        Path jar = Path.of(System.getProperty("bqmc.jar", "target/bq-metadata-cache.jar")).toAbsolutePath();
+        if (!Files.isRegularFile(jar)) {
+            throw new IllegalStateException(jar + " is missing: the tests that run the product run after"
+                    + " `mvn package` (mvn -B verify)");
+        }
+        return jar;
     }
 
     /** Waits until the API routes answer on the port, or the process died. */

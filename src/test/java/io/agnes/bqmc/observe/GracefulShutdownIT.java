@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Contract section 9: SIGTERM during a run stops taking requests, lets the lookups in flight
  * finish, records the rest as failures, closes the database, and exits 0.
  */
-class GracefulShutdownTest {
+class GracefulShutdownIT {
 
     static final int TABLES = 8;
 

@@ -26,7 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * fields, {@code run_id}/{@code table_id} where they apply, and no token, token hash or secret in
  * any line; an invalid value keeps text and says so.
  */
-class JsonLogsTest {
+class JsonLogsIT {
 
     static final String SCHEDULER_TOKEN = "scheduler-secret-" + "x".repeat(30);
 
@@ -43,6 +43,7 @@ class JsonLogsTest {
         Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl());
         env.put("LOG_FORMAT", "json");
         env.put("REPLICA_ID", "replica-7");
+        env.put("AGNES_DEPLOYMENT_ENV", "staging");
         env.put("SCHEDULER_API_TOKEN", SCHEDULER_TOKEN);
         int port = Integer.parseInt(env.get("PORT"));
         String output;
@@ -67,24 +68,30 @@ class JsonLogsTest {
             lines.add(node);
         }
         assertThat(lines).hasSizeGreaterThan(10).allSatisfy(line -> {
-            assertThat(line.get("ts").asText()).matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
-            assertThat(line.get("lvl").asText()).isIn("TRACE", "DEBUG", "INFO", "WARN", "ERROR");
+            assertThat(line.get("time").asText()).matches("\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z");
+            assertThat(line.get("severity").asText()).isIn("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL");
             assertThat(line.get("logger").asText()).isNotBlank();
             assertThat(line.get("service").asText()).isEqualTo("bq-metadata-cache");
+            assertThat(line.get("env").asText()).isEqualTo("staging");
             assertThat(line.get("replica").asText()).isEqualTo("replica-7");
-            assertThat(line.has("msg")).isTrue();
+            assertThat(line.has("message")).isTrue();
+            // the platform's keys, and the event's own; nothing of the old format
+            assertThat(line.has("ts") || line.has("lvl") || line.has("msg") || line.has("thread")).isFalse();
+            if (line.has("exc")) {
+                assertThat(line.get("exc").isTextual()).isTrue();
+            }
         });
-        List<JsonNode> tables = lines.stream().filter(l -> l.get("msg").asText().startsWith("bq metadata refresh table:"))
+        List<JsonNode> tables = lines.stream().filter(l -> l.get("message").asText().startsWith("bq metadata refresh table:"))
                 .toList();
         assertThat(tables).hasSize(4).allSatisfy(l -> {
             assertThat(l.get("run_id").asText()).matches("[0-9a-f]{8}");
             assertThat(l.get("table_id").asText()).isIn("t0", "t1");
-            assertThat(l.get("msg").asText()).contains("run_id=" + l.get("run_id").asText());
+            assertThat(l.get("message").asText()).contains("run_id=" + l.get("run_id").asText());
         });
-        List<JsonNode> summaries = lines.stream().filter(l -> l.get("msg").asText().startsWith("bq metadata refresh: "))
+        List<JsonNode> summaries = lines.stream().filter(l -> l.get("message").asText().startsWith("bq metadata refresh: "))
                 .toList();
         assertThat(summaries).hasSize(2).allSatisfy(l -> {
-            assertThat(l.get("lvl").asText()).isEqualTo("WARN");
+            assertThat(l.get("severity").asText()).isEqualTo("WARNING");
             assertThat(l.get("run_id").asText()).matches("[0-9a-f]{8}");
             assertThat(l.has("table_id")).isFalse();
         });

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * (PORT, MANAGEMENT_PORT, AGNES_DB_URL and BIGQUERY_API_URL fall back to defaults that would
  * leave this test's own ports and files; SettingsLoaderTest covers them.)
  */
-class BadConfigurationTest {
+class BadConfigurationIT {
 
     @TempDir
     Path dir;

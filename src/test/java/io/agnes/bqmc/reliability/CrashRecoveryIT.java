@@ -23,7 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /** SIGKILL in the middle of a slow run: the database opens again, the last good numbers are there. */
-class CrashRecoveryTest {
+class CrashRecoveryIT {
 
     static final int TABLES = 6;
 

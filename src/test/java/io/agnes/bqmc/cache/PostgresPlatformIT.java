@@ -33,7 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  * true instants, a registry without {@code bq_fqn} works, a missing platform table is a clear
  * start error, {@code db init-platform} creates the two tables, and no credential is ever logged.
  */
-class PostgresPlatformTest {
+class PostgresPlatformIT {
 
     @TempDir
     Path dir;

@@ -22,7 +22,7 @@ import org.junit.jupiter.api.io.TempDir;
  * writes at start is new each time: the first run had found none while the importer waited for
  * it to stand still.)
  */
-class DemoTest {
+class DemoIT {
 
     private static final Pattern TOKEN = Pattern.compile("admin token\\s+: (\\S+)");
     private static final Pattern RUN = Pattern.compile("bq metadata refresh: run_id=\\S+ total=(\\d+) ok=(\\d+)");

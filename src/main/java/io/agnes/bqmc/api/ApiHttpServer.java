@@ -1,0 +1,168 @@
+package io.agnes.bqmc.api;
+
+import java.net.BindException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+
+import io.vertx.core.Handler;
+import io.vertx.core.Vertx;
+import io.vertx.core.VertxOptions;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.RoutingContext;
+import io.vertx.ext.web.handler.BodyHandler;
+import org.apache.camel.CamelContext;
+import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The API's HTTP server, owned by the service rather than by camel-platform-http-main (which is
+ * off: {@code camel.server.enabled = false}). It is built from public API only: a Vert.x router
+ * handed to Camel as the {@link VertxPlatformHttpRouter} of the API port, the way Camel's own
+ * server binds it, so the REST DSL's platform-http consumers put their routes on it.
+ * <p>
+ * Owning it gives the service the three moments Camel's server hides:
+ * <ul>
+ * <li><b>starting</b>: the port listens before the routes are in; until the service is ready
+ * (routes started, the registry file's first import done) every request gets a JSON 503 with
+ * {@code Retry-After}, never a 404 from a router that has no routes yet;</li>
+ * <li><b>draining</b> ({@code SHUTDOWN_DRAIN_SECONDS} after SIGTERM): readiness is DOWN so the load
+ * balancer stops sending, but requests are still served;</li>
+ * <li><b>stopping</b>: new requests get a JSON 503 and {@code Connection: close} while a run in
+ * flight finishes; the listener closes last.</li>
+ * </ul>
+ */
+public final class ApiHttpServer implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(ApiHttpServer.class);
+
+    /** Room for long ids and tokens; beyond these the request is refused with a JSON 414/431. */
+    static final int MAX_INITIAL_LINE = 16 * 1024;
+    static final int MAX_HEADER_SIZE = 64 * 1024;
+
+    /** The API takes no request bodies: anything larger than this is refused with 413. */
+    static final long MAX_BODY_BYTES = 65_536;
+
+    /** Seconds a client is asked to wait before it tries again, while starting or stopping. */
+    static final int RETRY_AFTER_SECONDS = 2;
+
+    public enum State { STARTING, SERVING, DRAINING, STOPPING }
+
+    private final int port;
+    private final Vertx vertx;
+    private final Router router;
+    private final ConnectionGuard guard = new ConnectionGuard();
+    private HttpServer server;
+    private volatile State state = State.STARTING;
+
+    public ApiHttpServer(int port) {
+        this.port = port;
+        // two event loops: the API answers from the database and never computes much on them
+        this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        this.router = Router.router(vertx);
+        router.route().order(Integer.MIN_VALUE + 1).handler(this::gate);
+        JsonHttpErrors.ROUTER_FAILURES.forEach((status, detail) ->
+                router.errorHandler(status, JsonHttpErrors.routerFailure(status, detail)));
+    }
+
+    /**
+     * Binds the router for platform-http and starts listening (answering 503 until {@link #serve()}).
+     *
+     * @throws IllegalStateException naming the port when it cannot be bound
+     */
+    public void start(CamelContext context) {
+        String name = VertxPlatformHttpRouter.getRouterNameFromPort(port);
+        context.getRegistry().bind(name, new VertxPlatformHttpRouter(null, vertx, router, name) {
+            @Override
+            public Handler<RoutingContext> bodyHandler() {
+                // no file uploads (BodyHandler.create() would make a file-uploads directory), bounded bodies
+                return BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
+            }
+        });
+        HttpServerOptions options = new HttpServerOptions()
+                .setMaxInitialLineLength(MAX_INITIAL_LINE)
+                .setMaxHeaderSize(MAX_HEADER_SIZE)
+                // the API speaks HTTP/1.1; with h2c on, Vert.x sets a channel up only once bytes have come
+                .setHttp2ClearTextEnabled(false);
+        server = guard.server(vertx, options)
+                .invalidRequestHandler(JsonHttpErrors::invalidRequest)
+                .requestHandler(guard.requests(router));
+        try {
+            listen();
+        } catch (Exception e) {
+            close();
+            throw new IllegalStateException("PORT " + port + " cannot be listened on: " + e.getMessage(), e);
+        }
+    }
+
+    /** A port released a moment ago (a restart) may still be in TIME_WAIT's hands: retry briefly. */
+    private void listen() throws Exception {
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(5);
+        while (true) {
+            try {
+                server.listen(port).toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+                return;
+            } catch (ExecutionException e) {
+                if (!(e.getCause() instanceof BindException) || System.nanoTime() > deadline) {
+                    throw e;
+                }
+                Thread.sleep(20);
+            }
+        }
+    }
+
+    public State state() {
+        return state;
+    }
+
+    /** Routes in, first registry import done: requests reach the routes. */
+    public void serve() {
+        if (state == State.STARTING) {
+            state = State.SERVING;
+            LOG.info("API serving on port {}", port);
+        }
+    }
+
+    /** SIGTERM: readiness goes DOWN; requests are still served. */
+    public void drain() {
+        state = State.DRAINING;
+    }
+
+    /** The service is stopping: new requests are turned away; those in flight finish. */
+    public void stopping() {
+        state = State.STOPPING;
+    }
+
+    private void gate(RoutingContext ctx) {
+        State now = state;
+        if (now == State.SERVING || now == State.DRAINING) {
+            ctx.next();
+            return;
+        }
+        if (now == State.STOPPING) {
+            ctx.response().putHeader("Connection", "close");
+        }
+        ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
+        JsonHttpErrors.write(ctx.response(), 503, now == State.STARTING
+                ? "Service starting: try again in a moment" : "Service stopping: try another replica");
+    }
+
+    int openConnections() {
+        return guard.open();
+    }
+
+    @Override
+    public void close() {
+        try {
+            if (server != null) {
+                server.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
+            }
+        } catch (Exception e) {
+            LOG.warn("API server did not close cleanly: {}", e.toString());
+        } finally {
+            vertx.close();
+        }
+    }
+}
