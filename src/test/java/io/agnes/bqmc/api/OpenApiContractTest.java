@@ -111,6 +111,21 @@ class OpenApiContractTest {
     }
 
     @Test
+    void theDocumentIsOfThisVersionAndSaysWhatCanBeNullAndEveryHttpLevelError() {
+        assertThat(document.at("/info/version").asText()).isEqualTo(io.agnes.bqmc.support.BuildInfo.version());
+        // BigQuery's types grow: no enum that a newer type (or null) would break
+        JsonNode entityType = document.at("/components/schemas/CachedTable/properties/entity_type");
+        assertThat(entityType.path("nullable").asBoolean()).isTrue();
+        if (entityType.has("enum")) {
+            assertThat(entityType.get("enum").toString()).contains("null");
+        }
+        for (String status : List.of("405", "413", "414", "431")) {
+            assertThat(document.at("/paths/~1api~1v2~1metadata-cache~1status/get/responses/" + status).isMissingNode())
+                    .as("status %s documented", status).isFalse();
+        }
+    }
+
+    @Test
     void theDocumentNamesAServerAClientCanCall() {
         assertThat(document.get("openapi").asText()).startsWith("3.0");
         assertThat(document.get("servers")).hasSize(1);
@@ -185,6 +200,7 @@ class OpenApiContractTest {
         assertConforms(notFound, errorRef, "GET /api/nope 404");
         Answer wrongMethod = api.send("DELETE", STATUS, "Bearer " + admin);
         assertThat(wrongMethod.status()).isEqualTo(405);
+        assertThat(wrongMethod.header("Allow")).isEqualTo("GET");
         assertConforms(wrongMethod, errorRef, "DELETE " + STATUS + " 405");
 
         // the database gone: 500, as documented, and nothing of the internals

@@ -116,6 +116,18 @@ class StatusCommandTest {
         assertThat(status(noToken, "--token-file", file.toString()).err()).contains("is empty");
         Run missing = status(noToken, "--token-file", dir.resolve("nope").toString());
         assertThat(missing.exit()).isEqualTo(3);
+
+        // a monitoring system reads the first line: it gets one, whatever is wrong with the token
+        for (Run check : List.of(status(noToken, "--check"),
+                status(noToken, "--check", "--token-file", dir.resolve("nope").toString()))) {
+            assertThat(check.exit()).isEqualTo(3);
+            assertThat(check.out().lines().findFirst().orElse("")).startsWith("BQ METADATA CACHE UNKNOWN - ");
+        }
+        // one rule, as --help and the README say: the file named on the command line wins over AGNES_TOKEN
+        Map<String, String> wrongInEnvironment = platformEnv();
+        wrongInEnvironment.put("AGNES_TOKEN", "bqmc_wrong");
+        Files.writeString(file, analyst + "\n");
+        assertThat(status(wrongInEnvironment, "--token-file", file.toString()).exit()).isZero();
         assertThat(missing.err()).contains("cannot read --token-file");
         assertThat(status(Map.of(), "--help").out()).contains("--url", "--token-file", "--json", "--check", "--freshness",
                 "AGNES_SERVER", "AGNES_TOKEN", "0  OK", "1  WARNING", "2  CRITICAL", "3  UNKNOWN").doesNotContain("--token ");

@@ -186,6 +186,19 @@ class ObservabilityTest {
     }
 
     @Test
+    void aQuotaAnswerIsCountedApartFromServerErrorsAndFailedRunsAreThereFromTheStart() throws Exception {
+        String before = management.get("/observe/metrics", null).body();
+        for (String trigger : List.of("timer", "rest", "direct")) {
+            assertThat(metric(before, "bqmc_runs_failed_total{trigger=\"" + trigger + "\"}")).isZero();
+        }
+        WireMocks.serveError(bigQuery, "test-project", "ds", "flaky", 429, "rateLimitExceeded", "Too many requests");
+        assertThat(api.post("/api/admin/run-bq-metadata-refresh", admin).status()).isEqualTo(200);
+        String after = management.get("/observe/metrics", null).body();
+        assertThat(metric(after, "bqmc_bigquery_request_duration_seconds_count{outcome=\"rate_limited\"}")).isEqualTo(2);
+        assertThat(after).doesNotContain("bqmc_bigquery_request_duration_seconds_count{outcome=\"retryable_error\"}");
+    }
+
+    @Test
     void runsThatEndInAnErrorAreCountedAndOurMetricsPassPromtool() throws Exception {
         // the database goes away under a run: the run ends with an error instead of a summary
         service.context().getRegistry().lookupByNameAndType("dataSource", SystemDatabase.class).close();
