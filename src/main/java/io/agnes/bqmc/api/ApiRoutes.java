@@ -171,6 +171,11 @@ public class ApiRoutes extends RouteBuilder {
                     JsonResponses.respond(e, 409,
                             new ConflictBody(new AlreadyRunningDetail(running.runId(), running.startedAtText())));
                 });
+        onException(StatusBusyException.class).handled(true)
+                .process(e -> {
+                    JsonResponses.error(e, 503, caught(e).getMessage());
+                    e.getMessage().setHeader("Retry-After", "2");
+                });
         onException(RefreshBusyException.class).handled(true)
                 .process(e -> JsonResponses.error(e, 503, caught(e).getMessage()));
         onException(RefreshUnavailableException.class).handled(true)

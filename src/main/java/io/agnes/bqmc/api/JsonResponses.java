@@ -1,19 +1,19 @@
 package io.agnes.bqmc.api;
 
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
-import java.nio.ByteBuffer;
-
-import io.vertx.core.buffer.Buffer;
 import org.apache.camel.Exchange;
 import org.apache.camel.Message;
 
 /**
  * Writes an API answer: status code, JSON content type, and the body in a form the HTTP server
- * sends as it is: a ByteBuffer (with a Content-Length), or the status's composite buffer. A byte
- * array it would first turn into a stream and send 16 KB at a time, each through a worker
- * thread.
+ * sends as it is: a ByteBuffer (with a Content-Length), or a stream it pumps at the client's pace
+ * (a large status). A byte array it would first turn into a stream and send 16 KB at a time,
+ * each through a worker thread.
  */
 public final class JsonResponses {
 
@@ -42,8 +42,10 @@ public final class JsonResponses {
         m.setHeader(Exchange.HTTP_RESPONSE_CODE, status);
         m.setHeader(Exchange.CONTENT_TYPE, "application/json");
         try {
-            if (body instanceof Buffer large) {
-                // the status: sent as it is, in chunks
+            if (body instanceof ByteBuffer ready) {
+                m.setBody(ready);
+            } else if (body instanceof InputStream large) {
+                // a large status: chunked, read as the client takes it
                 m.setBody(large);
             } else {
                 // with a Content-Length: every client, HTTP/1.0 ones too, knows where the answer ends

@@ -8,6 +8,8 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 
+import java.util.List;
+
 import javax.sql.DataSource;
 
 import com.fasterxml.jackson.core.JsonFactory;
@@ -56,9 +58,10 @@ public class CachedTables {
     /**
      * What the rows looked like at one moment.
      *
+     * @param count      how many tables there are
      * @param validUntil when the next table turns stale by time alone ({@link Instant#MAX} if none will)
      */
-    public record Fingerprint(String value, Instant validUntil) {
+    public record Fingerprint(String value, long count, Instant validUntil) {
     }
 
     /** Takes each row as it is read. */
@@ -93,22 +96,95 @@ public class CachedTables {
              ResultSet rs = ps.executeQuery()) {
             rs.next();
             long nextToTurnStale = rs.getLong(3);
-            return new Fingerprint(rs.getLong(1) + ":" + rs.getString(2),
+            return new Fingerprint(rs.getLong(1) + ":" + rs.getString(2), rs.getLong(1),
                     rs.wasNull() ? Instant.MAX : Dialect.fromEpochMicros(nextToTurnStale).plus(threshold));
         }
     }
 
     /** Streams every row, in {@code table_id} order, as the database hands them over. */
     public void forEach(Instant now, RowConsumer consumer) throws SQLException, IOException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, rows, now);
-             ResultSet rs = ps.executeQuery()) {
-            while (rs.next()) {
-                consumer.accept(new CachedTable(rs.getString(1), rs.getString(2), nullableLong(rs, 3),
-                        nullableLong(rs, 4), rs.getString(5), jsonList(rs.getString(6)), rs.getString(7),
-                        jsonList(rs.getString(8)), rs.getString(9), rs.getString(10),
-                        Freshness.fromWire(rs.getString(11))));
+        try (Cursor cursor = open(now)) {
+            for (CachedTable table = cursor.next(); table != null; table = cursor.next()) {
+                consumer.accept(table);
             }
         }
+    }
+
+    /**
+     * Every row, in {@code table_id} order, fetched a few hundred at a time however many there
+     * are (PostgreSQL's driver reads a whole result into memory unless it runs in a transaction
+     * with a fetch size); the caller reads at its own pace and closes it.
+     */
+    public Cursor open(Instant now) throws SQLException {
+        Connection c = dataSource.getConnection();
+        try {
+            c.setAutoCommit(false);
+            PreparedStatement ps = prepare(c, rows, now);
+            ps.setFetchSize(FETCH_ROWS);
+            return new Cursor(c, ps, ps.executeQuery());
+        } catch (SQLException | RuntimeException e) {
+            c.close();
+            throw e;
+        }
+    }
+
+    /** Rows fetched from the database per round trip while a cursor is read. */
+    static final int FETCH_ROWS = 500;
+
+    /** An open read of the rows: one connection, held until closed. */
+    public static final class Cursor implements AutoCloseable {
+        private final Connection connection;
+        private final PreparedStatement statement;
+        private final ResultSet rs;
+
+        private Cursor(Connection connection, PreparedStatement statement, ResultSet rs) {
+            this.connection = connection;
+            this.statement = statement;
+            this.rs = rs;
+        }
+
+        /** The next row, or null after the last. */
+        public CachedTable next() throws SQLException, IOException {
+            if (!rs.next()) {
+                return null;
+            }
+            return new CachedTable(rs.getString(1), rs.getString(2), nullableLong(rs, 3), nullableLong(rs, 4),
+                    rs.getString(5), jsonList(rs.getString(6)), rs.getString(7), jsonList(rs.getString(8)),
+                    rs.getString(9), rs.getString(10), Freshness.fromWire(rs.getString(11)));
+        }
+
+        @Override
+        public void close() throws SQLException {
+            try (connection; statement; rs) {
+                // a read-only transaction: nothing to keep
+                connection.rollback();
+            }
+        }
+    }
+
+    /** Which of {@code ids} are remote BigQuery rows of the registry. */
+    public java.util.Set<String> existing(java.util.Collection<String> ids) throws SQLException {
+        java.util.Set<String> found = new java.util.HashSet<>();
+        List<String> all = List.copyOf(ids);
+        try (Connection c = dataSource.getConnection()) {
+            // in batches any engine takes (PostgreSQL allows 65,535 parameters a statement)
+            for (int from = 0; from < all.size(); from += 1000) {
+                List<String> batch = all.subList(from, Math.min(all.size(), from + 1000));
+                String marks = String.join(", ", java.util.Collections.nCopies(batch.size(), "?"));
+                try (PreparedStatement ps = c.prepareStatement("SELECT r.id FROM table_registry r WHERE "
+                        + RegistryTable.IS_REMOTE_BIGQUERY + " AND r.id IN (" + marks + ")")) {
+                    for (int i = 0; i < batch.size(); i++) {
+                        ps.setString(i + 1, batch.get(i));
+                    }
+                    try (ResultSet rs = ps.executeQuery()) {
+                        while (rs.next()) {
+                            found.add(rs.getString(1));
+                        }
+                    }
+                }
+            }
+        }
+        return found;
     }
 
     private PreparedStatement prepare(Connection c, String sql, Instant now) throws SQLException {

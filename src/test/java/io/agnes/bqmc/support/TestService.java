@@ -81,6 +81,8 @@ public final class TestService implements AutoCloseable {
         env.put("AGNES_REGISTRY_FILE_STABLE_SECONDS", "1");
         // two cores shared by the whole suite: no start-up warm-up (bench/run B10 measures it)
         env.put("BIGQUERY_WARM_UP", "false");
+        // no load balancer in front of a test: SIGTERM stops at once (ShippedConfigurationsIT drains as shipped)
+        env.put("SHUTDOWN_DRAIN_SECONDS", "0");
         return env;
     }
 
