@@ -2,6 +2,7 @@ package io.agnes.bqmc.cache;
 
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -102,6 +103,44 @@ public class CacheWriter extends ServiceSupport {
         }
     }
 
+    /**
+     * Writes many entries at a stop: a transaction per {@value #STOP_BATCH} so that each commit
+     * is quick and what is written stays written, until {@code deadline} (System.nanoTime()).
+     *
+     * @return how many were written and, when not all, why the rest were not
+     */
+    public StopWrite writeBefore(List<CacheEntry> entries, long deadline) {
+        int written = 0;
+        try (Connection c = dataSource.getConnection()) {
+            for (int from = 0; from < entries.size(); from += STOP_BATCH) {
+                if (System.nanoTime() > deadline) {
+                    break;
+                }
+                List<CacheEntry> batch = entries.subList(from, Math.min(entries.size(), from + STOP_BATCH));
+                CacheWrites.write(c, dialect, batch, Times.now(), Fence.NONE);
+                written += batch.size();
+            }
+        } catch (SQLException | RuntimeException e) {
+            return new StopWrite(written, e.getMessage());
+        }
+        return new StopWrite(written, written < entries.size() ? "the stop's time ran out" : null);
+    }
+
+    /** @param problem null when every entry was written */
+    public record StopWrite(int written, String problem) {
+    }
+
+    /** At a stop: the run that started at {@code runStartedAt} leaves no table of the registry without an outcome. */
+    public StopWrite recordUnfinishedRun(Instant runStartedAt, String error) {
+        try (Connection c = dataSource.getConnection()) {
+            return new StopWrite(CacheWrites.recordUnfinishedRun(c, dialect, runStartedAt, Times.now(), error), null);
+        } catch (SQLException | RuntimeException e) {
+            return new StopWrite(0, e.getMessage());
+        }
+    }
+
+    static final int STOP_BATCH = 5000;
+
     @Override
     protected void doStart() {
         writer = new Thread(this::writeLoop, "bqmc-cache-writer");
@@ -109,11 +148,30 @@ public class CacheWriter extends ServiceSupport {
         writer.start();
     }
 
-    /** Writes what is queued, then ends. */
+    /** Writes what is queued, then ends; an interrupt of the caller does not cut the wait short. */
     @Override
-    protected void doStop() throws InterruptedException {
-        queue.put(STOP);
-        writer.join(TimeUnit.SECONDS.toMillis(30));
+    protected void doStop() {
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+        boolean queued = false;
+        while (!queued && writer.isAlive() && System.nanoTime() < deadline) {
+            try {
+                // a full queue: the writer empties it
+                queued = queue.offer(STOP, 100, TimeUnit.MILLISECONDS);
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        while (writer.isAlive() && System.nanoTime() < deadline) {
+            try {
+                writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private void writeLoop() {

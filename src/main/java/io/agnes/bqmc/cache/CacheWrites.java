@@ -15,6 +15,7 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agnes.bqmc.bigquery.TableMetadata;
 import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.db.Transaction;
 
@@ -77,8 +78,52 @@ public final class CacheWrites {
         });
     }
 
-    /** One multi-row statement for the successes, one for the failures. */
+    /**
+     * At a stop: every remote BigQuery table of the registry that the run in flight has not
+     * written since {@code runStartedAt} gets the failure {@code error} (the last good numbers
+     * stay), in one set-based statement with no parameter per table, whatever the estate.
+     *
+     * @return how many tables were recorded
+     */
+    public static int recordUnfinishedRun(Connection c, Dialect dialect, Instant runStartedAt, Instant now,
+                                          String error) throws SQLException {
+        String since = dialect.timestampParam();
+        String sql = "INSERT INTO bq_metadata_cache (table_id, error_at, error_msg)"
+                + " SELECT r.id, " + dialect.timestampParam() + ", ? FROM table_registry r"
+                + " LEFT JOIN bq_metadata_cache c ON c.table_id = r.id"
+                + " WHERE " + RegistryTable.IS_REMOTE_BIGQUERY.replace("query_mode", "r.query_mode")
+                        .replace("source_type", "r.source_type")
+                + " AND (c.refreshed_at IS NULL OR c.refreshed_at < " + since + ")"
+                + " AND (c.error_at IS NULL OR c.error_at < " + since + ")"
+                + FAILURE_ON_CONFLICT;
+        return Transaction.run(c, tx -> {
+            try (PreparedStatement ps = tx.prepareStatement(sql)) {
+                String started = dialect.timestampText(runStartedAt);
+                ps.setString(1, dialect.timestampText(now));
+                ps.setString(2, cut(error));
+                ps.setString(3, started);
+                ps.setString(4, started);
+                return ps.executeUpdate();
+            }
+        });
+    }
+
+    /**
+     * Rows per multi-row statement: PostgreSQL takes at most 65,535 parameters a statement, and a
+     * success has eight (a stop's 50,000 interrupted tables had gone out as one statement).
+     */
+    static final int ROWS_PER_STATEMENT = 1000;
+
+    /** Multi-row statements for the successes and for the failures, {@link #ROWS_PER_STATEMENT} rows each. */
     private static void writeAsStatements(Connection tx, Dialect dialect, Collection<CacheEntry> entries, String at)
+            throws SQLException {
+        List<CacheEntry> all = List.copyOf(entries);
+        for (int from = 0; from < all.size(); from += ROWS_PER_STATEMENT) {
+            writeStatements(tx, dialect, all.subList(from, Math.min(all.size(), from + ROWS_PER_STATEMENT)), at);
+        }
+    }
+
+    private static void writeStatements(Connection tx, Dialect dialect, List<CacheEntry> entries, String at)
             throws SQLException {
         List<CacheEntry> successes = new ArrayList<>();
         List<CacheEntry> failures = new ArrayList<>();

@@ -1,6 +1,7 @@
 package io.agnes.bqmc.refresh;
 
-import java.sql.SQLException;
+import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import java.util.List;
 import java.util.concurrent.CompletionException;
 
@@ -57,19 +58,50 @@ public class CacheWriteStep extends AsyncProcessorSupport {
         ServiceHelper.startService(writer);
     }
 
+    /** How long recording the unfinished tables may take at a stop (the supervisor's budget is 30 s). */
+    static final long RECORD_SECONDS = 10;
+
     @Override
     protected void doStop() {
-        ServiceHelper.stopService(writer);
-        List<String> unfinished = pending.drain();
-        if (unfinished.isEmpty()) {
-            return;
-        }
+        // an interrupt of the stopping thread must not cost the bookkeeping: noted, and restored after it
+        boolean interrupted = Thread.interrupted();
         try {
-            writer.writeNow(unfinished.stream().map(id -> CacheEntry.failure(id, PendingTables.INTERRUPTED)).toList());
-            LOG.warn("stopped during a refresh: {} table(s) recorded as interrupted", unfinished.size());
-        } catch (SQLException e) {
-            LOG.error("stopped during a refresh: could not record {} unfinished table(s): {}", unfinished.size(),
-                    e.getMessage());
+            ServiceHelper.stopService(writer);
+        } catch (RuntimeException e) {
+            LOG.warn("the cache writer did not stop cleanly: {}", e.getMessage());
+        }
+        interrupted |= Thread.interrupted();
+        try {
+            List<String> unfinished = pending.drain();
+            Instant runStartedAt = pending.takeRun();
+            int recorded = 0;
+            if (!unfinished.isEmpty()) {
+                CacheWriter.StopWrite taken = writer.writeBefore(
+                        unfinished.stream().map(id -> CacheEntry.failure(id, PendingTables.INTERRUPTED)).toList(),
+                        System.nanoTime() + TimeUnit.SECONDS.toNanos(RECORD_SECONDS));
+                recorded += taken.written();
+                if (taken.problem() != null) {
+                    LOG.error("stopped during a refresh: {} table(s) being refreshed could not be recorded as"
+                            + " interrupted ({}): they keep their last state", unfinished.size() - taken.written(),
+                            taken.problem());
+                }
+            }
+            if (runStartedAt != null) {
+                // the run's tables not taken yet, however many: one statement
+                CacheWriter.StopWrite rest = writer.recordUnfinishedRun(runStartedAt, PendingTables.INTERRUPTED);
+                recorded += rest.written();
+                if (rest.problem() != null) {
+                    LOG.error("stopped during a refresh: the run's tables not reached yet could not be recorded as"
+                            + " interrupted ({}): they keep their last state", rest.problem());
+                }
+            }
+            if (recorded > 0) {
+                LOG.warn("stopped during a refresh: {} table(s) recorded as interrupted", recorded);
+            }
+        } finally {
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
         }
     }
 }

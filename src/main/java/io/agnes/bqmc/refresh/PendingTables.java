@@ -2,7 +2,7 @@ package io.agnes.bqmc.refresh;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.Iterator;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 
@@ -17,12 +17,23 @@ public class PendingTables {
     public static final String INTERRUPTED = "refresh interrupted: the service stopped before this table was refreshed";
 
     private final ConcurrentHashMap<String, Integer> pending = new ConcurrentHashMap<>();
-    /** The run's rows not taken yet (read on demand), or null between runs. */
-    private volatile Iterator<String> untaken;
+    /** When the run in flight started, or null between runs. */
+    private volatile Instant runStartedAt;
 
-    /** The ids of the run's rows that no table has been made of yet; null when the run ends. */
-    public void untaken(Iterator<String> ids) {
-        untaken = ids;
+    /**
+     * A run is in flight since {@code startedAt} (null: it ended). At a stop, every remote table
+     * that it has not written since then is recorded as interrupted, in one statement
+     * (CacheWrites.recordUnfinishedRun), however many there are.
+     */
+    public void run(Instant startedAt) {
+        runStartedAt = startedAt;
+    }
+
+    /** When the run in flight started, or null; forgotten once asked at a stop. */
+    public Instant takeRun() {
+        Instant started = runStartedAt;
+        runStartedAt = null;
+        return started;
     }
 
     public void add(Collection<String> tableIds) {
@@ -42,19 +53,10 @@ public class PendingTables {
         return pending.size();
     }
 
-    /** Takes every table still pending, and the run's rows not taken yet. */
+    /** Takes every table still pending (a run's taken ones, single refreshes). */
     public List<String> drain() {
         List<String> ids = new ArrayList<>(pending.keySet());
         ids.forEach(pending::remove);
-        Iterator<String> rest = untaken;
-        untaken = null;
-        try {
-            while (rest != null && rest.hasNext()) {
-                ids.add(rest.next());
-            }
-        } catch (RuntimeException e) {
-            // the registry cannot be read at this stop: what was taken is still recorded
-        }
         return ids;
     }
 }

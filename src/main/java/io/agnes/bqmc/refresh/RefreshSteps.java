@@ -12,7 +12,6 @@ import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
-import io.agnes.bqmc.registry.RegistryPages;
 import io.agnes.bqmc.registry.RegistryRow;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.registry.TargetResolver;
@@ -74,13 +73,13 @@ public class RefreshSteps {
 
     /**
      * A run's registry rows, read a page at a time as the split takes them. A table is pending
-     * from when the split takes it until it is written; the rows not taken yet are the cursor's,
-     * so a stop can still record every table of the run it did not get to.
+     * from when the split takes it until it is written; a stop records every remote table the
+     * run has not written since it started.
      */
     public void takeOn(Exchange exchange) {
-        RegistryPages rows = registry.remoteBigQueryPages(dataSource);
-        pending.untaken(rows.remainingIds());
-        exchange.getMessage().setBody(rows);
+        RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
+        pending.run(run.startedAt());
+        exchange.getMessage().setBody(registry.remoteBigQueryPages(dataSource));
     }
 
     /** One row of the run's split. */
@@ -255,7 +254,7 @@ public class RefreshSteps {
      * it abandoned.
      */
     public void finishRun(Exchange exchange) {
-        pending.untaken(null);
+        pending.run(null);
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         // no remote rows: the split produced nothing to tally
         RunTally.Counts counts = exchange.getMessage().getBody() instanceof RunTally.Counts c ? c : new RunTally.Counts();
@@ -293,7 +292,7 @@ public class RefreshSteps {
 
     /** A run that ended with an error instead of a summary; a caller merely refused was no run. */
     public void runFailed(Exchange exchange) {
-        pending.untaken(null);
+        pending.run(null);
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         if (run != null && !(exchange.getException() instanceof RefreshRefusedException)) {
             events.runFailed(run.trigger());

@@ -53,21 +53,6 @@ public final class RegistryPages implements Iterator<RegistryRow> {
         return row;
     }
 
-    /** The ids not yet handed out, read to the end: for a stop, which records them as interrupted. */
-    public synchronized Iterator<String> remainingIds() {
-        return new Iterator<>() {
-            @Override
-            public boolean hasNext() {
-                return RegistryPages.this.hasNext();
-            }
-
-            @Override
-            public String next() {
-                return RegistryPages.this.next().id();
-            }
-        };
-    }
-
     private void fetch() {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(select)) {
             ps.setString(1, last == null ? "" : last);
