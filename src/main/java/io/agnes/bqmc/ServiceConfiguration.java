@@ -177,6 +177,9 @@ public final class ServiceConfiguration {
                 @Override
                 public void onCamelContextFullyStarted(CamelContext ctx, boolean alreadyStarted) {
                     // every route in, and the registry file's first import done (Services layer)
+                    BearerAuthenticator authenticator = ctx.getRegistry().lookupByNameAndType("bearerAuthenticator",
+                            BearerAuthenticator.class);
+                    apiServer(ctx).checkCredentialsWith(authenticator::refusal);
                     apiServer(ctx).serve();
                     bigQuery(ctx).startWarmUp();
                 }

@@ -8,6 +8,7 @@ import java.util.Map;
 
 import io.agnes.bqmc.support.QueryString;
 import org.apache.camel.Exchange;
+import org.apache.camel.component.platform.http.vertx.HttpMessage;
 import org.apache.camel.Processor;
 
 /**
@@ -38,8 +39,10 @@ public class BearerAuthenticator implements Processor {
         if (credentialsInUrl(exchange)) {
             throw new AuthenticationFailedException(AuthenticationFailedException.IN_URL);
         }
-        Object header = exchange.getMessage().removeHeader("Authorization");
-        Principal principal = authenticate(header);
+        // Camel's header map also holds the query parameters, under names folded its own way
+        // (?authorızation= posed as the header): the credentials come from the HTTP request itself
+        exchange.getMessage().removeHeader("Authorization");
+        Principal principal = authenticate(requestAuthorization(exchange));
         Role required = requiredRole.getOrDefault(exchange.getFromRouteId(), Role.ADMIN);
         if (required == Role.ADMIN && principal.role() != Role.ADMIN) {
             throw new AccessDeniedException();
@@ -47,13 +50,40 @@ public class BearerAuthenticator implements Processor {
         exchange.setProperty(Principal.PROPERTY, principal);
     }
 
+    /** The request's own {@code Authorization} header lines (ASCII names only, as HTTP has them); null without one. */
+    static Object requestAuthorization(Exchange exchange) {
+        HttpMessage http = exchange.getIn(HttpMessage.class);
+        if (http == null || http.getRequest() == null) {
+            return null;
+        }
+        List<String> values = http.getRequest().headers().getAll("Authorization");
+        return values.isEmpty() ? null : values.size() == 1 ? values.get(0) : values;
+    }
+
     private static boolean credentialsInUrl(Exchange exchange) {
         try {
-            return QueryString.of(exchange).hasIgnoringCase("Authorization");
+            return QueryString.of(exchange).names().stream().anyMatch(BearerAuthenticator::foldsToAuthorization);
         } catch (IllegalArgumentException badEncoding) {
             // a query Camel could not have mapped to a header either; the route answers for it
             return false;
         }
+    }
+
+    /** For the HTTP server's check of a request with a body: null when the header authenticates, else the 401's detail. */
+    public String refusal(String header) {
+        try {
+            authenticate(header);
+            return null;
+        } catch (AuthenticationFailedException e) {
+            return e.getMessage();
+        }
+    }
+
+    /** Whether a name is "Authorization" under any case folding, Unicode's included (ı, İ). */
+    static boolean foldsToAuthorization(String name) {
+        return name.equalsIgnoreCase("Authorization")
+                || name.toUpperCase(java.util.Locale.ROOT).equals("AUTHORIZATION")
+                || name.toLowerCase(java.util.Locale.ROOT).equals("authorization");
     }
 
     Principal authenticate(Object header) {
