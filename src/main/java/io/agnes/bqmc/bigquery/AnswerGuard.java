@@ -82,6 +82,16 @@ final class AnswerGuard implements HttpRequestInterceptor, HttpResponseIntercept
         if (original instanceof HttpRequestBase abortable) {
             inFlight.add(abortable);
             context.setAttribute(REQUEST, abortable);
+        }
+    }
+
+    /**
+     * The attempt's clock starts when the request is about to be written: waiting for the pace
+     * or for a Retry-After is not part of an attempt (healthy tables had timed out in that queue
+     * without ever being requested). Called by {@link PacedRequestExecutor}.
+     */
+    void startAttempt(HttpContext context) {
+        if (context.getAttribute(REQUEST) instanceof HttpRequestBase abortable) {
             context.setAttribute(DEADLINE, TIMER.schedule(() -> {
                 inFlight.remove(abortable);
                 abortable.abort();

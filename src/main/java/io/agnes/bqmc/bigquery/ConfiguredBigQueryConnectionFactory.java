@@ -191,7 +191,7 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         HttpTransport transport = new ApacheHttpTransport(ApacheHttpTransport.newDefaultHttpClientBuilder()
                 // tables.get never redirects; what BigQuery's answer may be is AnswerGuard's
                 .disableRedirectHandling()
-                .setRequestExecutor(new PacedRequestExecutor(rate))
+                .setRequestExecutor(new PacedRequestExecutor(rate, guard))
                 .addInterceptorLast((org.apache.http.HttpRequestInterceptor) guard)
                 .addInterceptorLast((org.apache.http.HttpResponseInterceptor) guard)
                 .setMaxConnPerRoute(maxConnections)

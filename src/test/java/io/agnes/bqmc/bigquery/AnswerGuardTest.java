@@ -27,6 +27,8 @@ class AnswerGuardTest {
         HttpGet get = new HttpGet("http://127.0.0.1:9/bigquery/v2/projects/p/datasets/ds/tables/orders");
 
         guard.process(get, context);
+        assertThat(AnswerGuard.deadlinePending(context)).as("not while it waits for its turn").isFalse();
+        guard.startAttempt(context);
         assertThat(AnswerGuard.deadlinePending(context)).as("while the attempt is on the wire").isTrue();
 
         BasicHttpResponse answer = new BasicHttpResponse(HttpVersion.HTTP_1_1, 200, "OK");
