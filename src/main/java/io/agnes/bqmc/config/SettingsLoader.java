@@ -133,8 +133,9 @@ public final class SettingsLoader {
             try {
                 return DatabaseUrl.parse(platform);
             } catch (IllegalArgumentException e) {
-                warn("Ignoring invalid DATABASE_URL (value not shown: it may hold credentials): must be {};"
-                        + " using AGNES_DB_URL or the default", e.getMessage());
+                // never another database instead of the one named: a replica on a local file would look healthy
+                throw new IllegalStateException("DATABASE_URL is not usable (value not shown: it may hold credentials):"
+                        + " must be " + e.getMessage());
             }
         }
         String raw = env.get(EnvironmentVariable.AGNES_DB_URL.name());

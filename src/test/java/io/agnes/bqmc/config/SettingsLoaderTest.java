@@ -1,9 +1,11 @@
 package io.agnes.bqmc.config;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 
@@ -101,13 +103,35 @@ class SettingsLoaderTest {
         assertThat(jdbc.database().jdbcUrl()).isEqualTo("jdbc:postgresql://h:5432/d?ssl=true");
         assertThat(jdbc.database().password()).isEqualTo("p&w");
 
-        try (LogCapture logs = LogCapture.open()) {
-            Settings fallback = load(Map.of("DATABASE_URL", "postgresql://u:topsecret@/nohost",
-                    "AGNES_DB_URL", "jdbc:duckdb:/tmp/x.duckdb"));
-            assertThat(fallback.database().jdbcUrl()).isEqualTo("jdbc:duckdb:/tmp/x.duckdb");
-            assertThat(logs.linesContaining("Ignoring invalid DATABASE_URL")).hasSize(1);
-            assertThat(logs.lines()).noneMatch(line -> line.contains("topsecret"));
+        // an unusable DATABASE_URL stops the start, naming the variable and never its value: no fallback
+        for (String unusable : List.of("postgresql://u:topsecret@h:5432", "postgresql://u:topsecret@h:99999/db",
+                "postgresql://u:topsecret@bad host/db", "mysql://u:topsecret@h/db")) {
+            assertThatThrownBy(() -> load(Map.of("DATABASE_URL", unusable, "AGNES_DB_URL", "jdbc:duckdb:/tmp/x.duckdb")))
+                    .as(unusable).isInstanceOf(IllegalStateException.class).hasMessageContaining("DATABASE_URL")
+                    .hasMessageNotContaining("topsecret");
         }
+    }
+
+    /** Every form of the platform's URL that libpq takes (issue 23, finding 6). */
+    @Test
+    void everyFormLibpqTakesMapsToTheJdbcDriversEquivalent() {
+        Map<String, String> forms = Map.of(
+                "postgresql://u:p@h1:5432,h2:5433/db", "jdbc:postgresql://h1:5432,h2:5433/db",
+                "postgresql://u:p@db_primary.internal:5432/agnes", "jdbc:postgresql://db_primary.internal:5432/agnes",
+                "postgresql://u:p@[::1]:5432/db", "jdbc:postgresql://[::1]:5432/db",
+                "postgresql://u:p@/db?host=/run/pg", "jdbc:postgresql://localhost/db?socketFactory="
+                        + io.agnes.bqmc.db.UnixSocketFactory.class.getName() + "&socketFactoryArg=%2Frun%2Fpg%2F.s.PGSQL.5432",
+                "postgresql://u:p@%2Frun%2Fpg:6432/db", "jdbc:postgresql://localhost/db?socketFactory="
+                        + io.agnes.bqmc.db.UnixSocketFactory.class.getName() + "&socketFactoryArg=%2Frun%2Fpg%2F.s.PGSQL.6432",
+                "postgresql://u:p@h/db?sslmode=require&application_name=x&target_session_attrs=read-write",
+                "jdbc:postgresql://h/db?sslmode=require&ApplicationName=x&targetServerType=primary",
+                "postgres://h/db?user=u&password=p", "jdbc:postgresql://h/db");
+        forms.forEach((url, jdbc) -> {
+            Settings s = load(Map.of("DATABASE_URL", url));
+            assertThat(s.database().jdbcUrl()).as(url).isEqualTo(jdbc);
+            assertThat(s.database().user()).as(url).isEqualTo("u");
+            assertThat(s.database().password()).as(url).isEqualTo("p");
+        });
     }
 
     @Test

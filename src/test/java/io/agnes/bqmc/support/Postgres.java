@@ -175,6 +175,11 @@ public final class Postgres implements AutoCloseable {
     }
 
     /** The platform's way to name a database: {@code postgresql://user:password@host:port/db}. */
+    /** The directory of the server's Unix socket ({@code .s.PGSQL.<port>}). */
+    public Path socketDirectory() {
+        return dir;
+    }
+
     public String platformUrl(String database) {
         return "postgresql://" + USER + ":" + PASSWORD + "@127.0.0.1:" + port + "/" + database;
     }
