@@ -3,6 +3,7 @@ package io.agnes.bqmc.cache;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.sql.Statement;
+import java.util.Set;
 import java.util.List;
 
 import io.agnes.bqmc.db.Dialect;
@@ -50,10 +51,17 @@ public final class CacheSchema {
             Tables.requirePlatformTable(c, "bq_metadata_cache", NAMES);
             return;
         }
+        // only what is missing: ALTER needs more than the right to use the table
+        Set<String> present = Tables.columns(c, TABLE);
         try (Statement s = c.createStatement()) {
-            s.execute(CREATE);
+            if (present.isEmpty()) {
+                s.execute(CREATE);
+                return;
+            }
             for (String column : COLUMNS) {
-                s.execute("ALTER TABLE bq_metadata_cache ADD COLUMN IF NOT EXISTS " + column);
+                if (!present.contains(column.substring(0, column.indexOf(' ')).replace("\"", "").toLowerCase(java.util.Locale.ROOT))) {
+                    s.execute("ALTER TABLE bq_metadata_cache ADD COLUMN " + column);
+                }
             }
         }
     }

@@ -9,11 +9,13 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import java.util.Optional;
 
 import javax.sql.DataSource;
 
 import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.db.Tables;
 import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.db.Transaction;
 
@@ -49,26 +51,39 @@ public class RunHistory {
     /** Creates the table, or brings one an older version created up to date. */
     public static void ensure(Connection c, Dialect dialect) throws SQLException {
         String ts = dialect.timestampType();
+        // only what is missing: a role that may use the table but does not own it (granted by the
+        // platform's DBA) cannot ALTER it, not even with IF NOT EXISTS
+        Set<String> present = Tables.columns(c, TABLE);
         try (Statement s = c.createStatement()) {
-            s.execute("CREATE TABLE IF NOT EXISTS bqmc_run_history (\n"
-                    + "    run_id VARCHAR PRIMARY KEY,\n"
-                    + "    started_at " + ts + " NOT NULL,\n"
-                    + "    finished_at " + ts + ",\n"
-                    + "    trigger VARCHAR NOT NULL,\n"
-                    + "    total INTEGER NOT NULL,\n"
-                    + "    succeeded INTEGER NOT NULL,\n"
-                    + "    no_data INTEGER NOT NULL,\n"
-                    + "    failed INTEGER NOT NULL,\n"
-                    + "    duration_ms BIGINT NOT NULL,\n"
-                    + "    status VARCHAR NOT NULL DEFAULT 'finished',\n"
-                    + "    replica VARCHAR\n"
-                    + ")");
+            if (present.isEmpty()) {
+                s.execute("CREATE TABLE IF NOT EXISTS bqmc_run_history (\n"
+                        + "    run_id VARCHAR PRIMARY KEY,\n"
+                        + "    started_at " + ts + " NOT NULL,\n"
+                        + "    finished_at " + ts + ",\n"
+                        + "    trigger VARCHAR NOT NULL,\n"
+                        + "    total INTEGER NOT NULL,\n"
+                        + "    succeeded INTEGER NOT NULL,\n"
+                        + "    no_data INTEGER NOT NULL,\n"
+                        + "    failed INTEGER NOT NULL,\n"
+                        + "    duration_ms BIGINT NOT NULL,\n"
+                        + "    status VARCHAR NOT NULL DEFAULT 'finished',\n"
+                        + "    replica VARCHAR,\n"
+                        + "    write_failed INTEGER DEFAULT 0\n"
+                        + ")");
+                return;
+            }
             // older versions recorded a run only once it finished
-            s.execute("ALTER TABLE bqmc_run_history ADD COLUMN IF NOT EXISTS status VARCHAR DEFAULT 'finished'");
-            s.execute("ALTER TABLE bqmc_run_history ADD COLUMN IF NOT EXISTS replica VARCHAR");
+            if (!present.contains("status")) {
+                s.execute("ALTER TABLE bqmc_run_history ADD COLUMN status VARCHAR DEFAULT 'finished'");
+                s.execute("ALTER TABLE bqmc_run_history ALTER COLUMN finished_at DROP NOT NULL");
+            }
+            if (!present.contains("replica")) {
+                s.execute("ALTER TABLE bqmc_run_history ADD COLUMN replica VARCHAR");
+            }
             // a run whose cache writes failed is no success (counted since 1.1)
-            s.execute("ALTER TABLE bqmc_run_history ADD COLUMN IF NOT EXISTS write_failed INTEGER DEFAULT 0");
-            s.execute("ALTER TABLE bqmc_run_history ALTER COLUMN finished_at DROP NOT NULL");
+            if (!present.contains("write_failed")) {
+                s.execute("ALTER TABLE bqmc_run_history ADD COLUMN write_failed INTEGER DEFAULT 0");
+            }
         }
     }
 
