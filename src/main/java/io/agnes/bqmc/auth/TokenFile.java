@@ -1,6 +1,7 @@
 package io.agnes.bqmc.auth;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
@@ -86,30 +87,71 @@ public class TokenFile {
         } catch (IOException e) {
             return refuseAll(s, null, "cannot be read (" + e.getMessage() + ")");
         }
+        // never opened unless it is a regular file of a sane size: opening a pipe blocks until a
+        // writer comes, and /dev/zero or a huge file never ends
+        if (!attributes.isRegularFile()) {
+            return refuseAll(s, attributes, "is not a regular file (a pipe, a device or a directory, or a link to"
+                    + " one); only a regular file is read");
+        }
+        if (attributes.size() > MAX_BYTES) {
+            return refuseAll(s, attributes, "is larger than " + MAX_BYTES / 1024 + " KiB, more than any tokens file;"
+                    + " not read");
+        }
         long modified = attributes.lastModifiedTime().toMillis();
         boolean sameVersion = modified == s.modified() && attributes.size() == s.size()
                 && java.util.Objects.equals(attributes.fileKey(), s.fileKey());
         if (sameVersion && (s.problem() == null || System.nanoTime() - s.readAt() < RETRY_UNREADABLE_NANOS)) {
             return s;
         }
-        synchronized (this) {
-            if (snapshot != s) {
-                return snapshot;
-            }
+        // one reader at a time, and no lock held while it reads: the others go on with what was
+        // read last; a read stuck for long (a file swapped for a pipe between the look and the
+        // open) is given up on rather than waited for
+        long now = System.nanoTime();
+        long started = readingSince.get();
+        if (started != 0 && now - started < STUCK_READ_NANOS || !readingSince.compareAndSet(started, now)) {
+            return s;
+        }
+        try {
             byte[] bytes;
             try {
-                bytes = Files.readAllBytes(file);
+                bytes = readBounded();
             } catch (IOException e) {
                 return refuseAll(s, attributes, "cannot be read (" + e.getMessage() + ")");
             }
-            if (s.problem() != null) {
-                LOG.info("tokens file {} can be read again", file);
+            synchronized (this) {
+                if (snapshot != s) {
+                    return snapshot;
+                }
+                if (s.problem() != null) {
+                    LOG.info("tokens file {} can be read again", file);
+                }
+                snapshot = new Snapshot(attributes.fileKey(), modified, attributes.size(), parse(lines(bytes)), null,
+                        System.nanoTime());
+                return snapshot;
             }
-            snapshot = new Snapshot(attributes.fileKey(), modified, attributes.size(), parse(lines(bytes)), null,
-                    System.nanoTime());
-            return snapshot;
+        } finally {
+            readingSince.compareAndSet(now, 0);
         }
     }
+
+    /** At most {@link #MAX_BYTES}: a file that grew past it since the look is refused, not read on. */
+    private byte[] readBounded() throws IOException {
+        // links are followed (a Kubernetes Secret's file is one); what they lead to was checked above
+        try (InputStream in = Files.newInputStream(file)) {
+            byte[] bytes = in.readNBytes(MAX_BYTES + 1);
+            if (bytes.length > MAX_BYTES) {
+                throw new IOException("it is larger than " + MAX_BYTES / 1024 + " KiB");
+            }
+            return bytes;
+        }
+    }
+
+    /** Far more than any tokens file (a line is about 100 bytes): 10,000 tokens fit. */
+    static final int MAX_BYTES = 1024 * 1024;
+
+    private static final long STUCK_READ_NANOS = TimeUnit.SECONDS.toNanos(5);
+
+    private final java.util.concurrent.atomic.AtomicLong readingSince = new java.util.concurrent.atomic.AtomicLong();
 
     /** No token is accepted; said once per cause, not once per request. */
     private synchronized Snapshot refuseAll(Snapshot s, BasicFileAttributes attributes, String problem) {

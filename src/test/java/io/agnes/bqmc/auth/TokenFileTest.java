@@ -93,4 +93,45 @@ class TokenFileTest {
         Files.write(next, content);
         Files.move(next, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     }
+
+    /**
+     * Issue 23, finding 8: the file swapped for a pipe wedged every authenticated request (a reader
+     * blocked in open() inside a lock), and a link to /dev/zero or a 1 GB file made every request a
+     * 500 OutOfMemoryError. Anything but a regular file of bounded size refuses every token, said
+     * once, without being opened; the good file back is read again.
+     */
+    @Test
+    void aPipeADeviceOrAHugeFileIsNeverOpenedAndTheGoodFileIsReadAgain() throws Exception {
+        Path file = dir.resolve("tokens");
+        String token = TokenIssuer.issue(file, "ana@example.com", Role.ADMIN, null);
+        byte[] good = Files.readAllBytes(file);
+        TokenFile tokens = new TokenFile(file);
+        assertThat(tokens.find(TokenHashes.sha256Hex(token))).isNotNull();
+
+        try (LogCapture logs = LogCapture.open()) {
+            Files.delete(file);
+            new ProcessBuilder("mkfifo", file.toString()).start().waitFor();
+            assertThat(Files.isRegularFile(file)).isFalse();
+            assertThat(tokens.find(TokenHashes.sha256Hex(token))).as("a pipe").isNull();
+            assertThat(tokens.find(TokenHashes.sha256Hex(token))).isNull();
+            assertThat(logs.linesContaining("is not a regular file")).hasSize(1);
+
+            Files.delete(file);
+            Files.createSymbolicLink(file, Path.of("/dev/zero"));
+            assertThat(tokens.find(TokenHashes.sha256Hex(token))).as("a link to /dev/zero").isNull();
+
+            Files.delete(file);
+            try (var huge = java.nio.channels.FileChannel.open(file, java.nio.file.StandardOpenOption.CREATE_NEW,
+                    java.nio.file.StandardOpenOption.WRITE)) {
+                // a sparse gigabyte: no disk used, its size all that counts
+                huge.write(java.nio.ByteBuffer.wrap(new byte[] {'\n'}), 1L << 30);
+            }
+            assertThat(tokens.find(TokenHashes.sha256Hex(token))).as("a 1 GB file").isNull();
+            assertThat(logs.linesContaining("is larger than")).hasSize(1);
+
+            Files.delete(file);
+            replace(file, good);
+            assertThat(tokens.find(TokenHashes.sha256Hex(token))).as("the good file back").isNotNull();
+        }
+    }
 }
