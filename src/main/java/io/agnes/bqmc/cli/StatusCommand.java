@@ -1,6 +1,7 @@
 package io.agnes.bqmc.cli;
 
 import java.io.IOException;
+import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
@@ -14,6 +15,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
@@ -75,7 +77,7 @@ public class StatusCommand implements Callable<Integer> {
     List<String> freshness;
 
     @Option(names = "--timeout", defaultValue = "10", paramLabel = "SECONDS",
-            description = "Seconds to wait for the server (default: ${DEFAULT-VALUE}).")
+            description = "Seconds the whole exchange may take, the answer's last byte included (default: ${DEFAULT-VALUE}).")
     int timeoutSeconds;
 
     public StatusCommand() {
@@ -102,25 +104,57 @@ public class StatusCommand implements Callable<Integer> {
             return StatusCheck.UNKNOWN.exitCode();
         }
         URI endpoint = endpoint(server);
-        HttpResponse<String> response;
+        // the timeout bounds the whole exchange, the body included (a server that drips its answer a
+        // byte a second had kept the command alive past 40 s), and the answer's size is capped
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
+        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds)).build();
+        int code;
+        String body;
         try {
-            HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds)).build();
-            response = http.send(HttpRequest.newBuilder(endpoint).timeout(Duration.ofSeconds(timeoutSeconds))
-                    .header("Authorization", "Bearer " + token).GET().build(), HttpResponse.BodyHandlers.ofString());
+            HttpResponse<InputStream> response = http.sendAsync(HttpRequest.newBuilder(endpoint)
+                            .timeout(Duration.ofSeconds(timeoutSeconds)).header("Authorization", "Bearer " + token).GET()
+                            .build(), HttpResponse.BodyHandlers.ofInputStream())
+                    .get(remaining(deadline), TimeUnit.NANOSECONDS);
+            code = response.statusCode();
+            InputStream in = response.body();
+            java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
+                try (in) {
+                    return in.readNBytes(MAX_ANSWER_BYTES + 1);
+                } catch (IOException e) {
+                    throw new java.io.UncheckedIOException(e);
+                }
+            });
+            byte[] bytes;
+            try {
+                bytes = read.get(remaining(deadline), TimeUnit.NANOSECONDS);
+            } catch (java.util.concurrent.TimeoutException e) {
+                in.close();
+                throw e;
+            }
+            if (bytes.length > MAX_ANSWER_BYTES) {
+                return unknown("the server's answer is larger than " + MAX_ANSWER_BYTES / (1024 * 1024)
+                        + " MB, more than any status; not read further");
+            }
+            body = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
+        } catch (java.util.concurrent.TimeoutException e) {
+            return unknown("no complete answer from " + server + " within " + timeoutSeconds + " s (--timeout)");
+        } catch (java.util.concurrent.ExecutionException e) {
+            Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
+            return unknown("cannot reach " + server + ": " + describe(cause instanceof Exception ex ? ex
+                    : new IOException(String.valueOf(cause))));
         } catch (IOException | IllegalArgumentException e) {
             return unknown("cannot reach " + server + ": " + describe(e));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             return unknown("interrupted");
         }
-        if (response.statusCode() != 200) {
-            int code = response.statusCode();
+        if (code != 200) {
             String what = code == 401 || code == 403 ? "token refused" : "server answered";
-            return unknown(what + " (HTTP " + code + "): " + detail(response.body()));
+            return unknown(what + " (HTTP " + code + "): " + detail(body));
         }
         StatusView status;
         try {
-            status = StatusView.of(JSON.readTree(response.body()));
+            status = StatusView.of(JSON.readTree(body));
         } catch (IOException | IllegalArgumentException e) {
             return unknown("the server's answer is not a status document: " + LogText.safe(e.getMessage()));
         }
@@ -129,7 +163,7 @@ public class StatusCommand implements Callable<Integer> {
             out.println(verdict.line(status.tables()));
         }
         if (json) {
-            out.println(response.body());
+            out.println(body);
         } else {
             out.print(StatusTable.render(status, LogText.printable(server), TerminalWidth.of(env)));
         }
@@ -188,6 +222,13 @@ public class StatusCommand implements Callable<Integer> {
             throw usage("no token: set AGNES_TOKEN or use --token-file FILE");
         }
         return token.strip();
+    }
+
+    /** Far more than the status of any estate (100,000 tables are about 40 MB). */
+    static final int MAX_ANSWER_BYTES = 128 * 1024 * 1024;
+
+    private static long remaining(long deadline) {
+        return Math.max(1, deadline - System.nanoTime());
     }
 
     private ParameterException usage(String message) {

@@ -283,4 +283,53 @@ class StatusCommandTest {
         assertThat(StatusTable.duration(3L * 3600 + 5)).isEqualTo("3h");
         assertThat(StatusTable.duration(2L * 86400)).isEqualTo("2d");
     }
+
+    /**
+     * Issue 23, finding 9: --timeout covered only the headers (a body dripped a byte a second kept
+     * `status --check` alive past 40 s) and the answer's size had no cap (1 GB: 6.3 GB RSS). Both
+     * end in exit 3 with one monitoring line.
+     */
+    @Test
+    void theTimeoutBoundsTheWholeExchangeAndTheAnswersSizeIsCapped() throws Exception {
+        try (java.net.ServerSocket server = new java.net.ServerSocket(0, 10, java.net.InetAddress.getLoopbackAddress())) {
+            Thread serve = new Thread(() -> {
+                for (int n = 0; n < 2; n++) {
+                    try (java.net.Socket s = server.accept()) {
+                        s.getInputStream().read(new byte[8192]);
+                        java.io.OutputStream out = s.getOutputStream();
+                        boolean drip = n == 0;
+                        out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\n"
+                                + (drip ? "Content-Length: 100000\r\n" : "") + "\r\n{\"tables\":[")
+                                .getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                        byte[] spaces = new byte[1 << 20];
+                        java.util.Arrays.fill(spaces, (byte) ' ');
+                        long until = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+                        while (System.nanoTime() < until) {
+                            if (drip) {
+                                out.write(' ');
+                                out.flush();
+                                Thread.sleep(1000);
+                            } else {
+                                out.write(spaces);
+                            }
+                        }
+                    } catch (Exception closedByTheClient) {
+                        // the command gave up: what this test wants
+                    }
+                }
+            });
+            serve.setDaemon(true);
+            serve.start();
+            Map<String, String> env = Map.of("AGNES_SERVER", "http://127.0.0.1:" + server.getLocalPort(), "AGNES_TOKEN", "t");
+            long started = System.nanoTime();
+            Run dripped = status(env, "--check", "--timeout", "2");
+            assertThat((System.nanoTime() - started) / 1_000_000).as("ms").isLessThan(6_000);
+            assertThat(dripped.exit()).isEqualTo(3);
+            assertThat(dripped.out().lines().toList()).singleElement().asString()
+                    .startsWith("BQ METADATA CACHE UNKNOWN - no complete answer");
+            Run huge = status(env, "--check", "--timeout", "60");
+            assertThat(huge.exit()).isEqualTo(3);
+            assertThat(huge.out().lines().toList()).singleElement().asString().contains("larger than 128 MB");
+        }
+    }
 }
