@@ -109,7 +109,6 @@ public final class ServiceConfiguration {
             factory.setTimeoutSeconds(settings.bigQueryTimeoutSeconds());
             factory.setMaxConnections(Math.max(20, settings.refreshConcurrency() + 4));
             factory.setMaxRequestsPerSecond(settings.maxRequestsPerSecond());
-            factory.setWarmUp(settings.bigQueryWarmUp());
             return factory;
         }
 
@@ -181,7 +180,6 @@ public final class ServiceConfiguration {
                             BearerAuthenticator.class);
                     apiServer(ctx).checkCredentialsWith(authenticator::refusal);
                     apiServer(ctx).serve();
-                    bigQuery(ctx).startWarmUp();
                 }
             });
         }

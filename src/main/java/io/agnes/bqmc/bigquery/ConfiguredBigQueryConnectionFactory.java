@@ -47,7 +47,6 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     private int timeoutSeconds = 30;
     private int maxConnections = 20;
     private RequestRate requestRate = RequestRate.unlimited();
-    private boolean warmUp;
     private volatile BigQuery client;
     private volatile AnswerGuard guard;
     private BigQueryNotConfiguredException lastFailure;
@@ -83,11 +82,6 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         this.requestRate = new RequestRate(requestsPerSecond);
     }
 
-    /** {@code BIGQUERY_WARM_UP}: at {@link #startWarmUp()}, compile the client's code against a stand-in on loopback. */
-    public void setWarmUp(boolean warmUp) {
-        this.warmUp = warmUp;
-    }
-
     public RequestRate requestRate() {
         return requestRate;
     }
@@ -109,17 +103,6 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
                     + " Set GOOGLE_APPLICATION_CREDENTIALS to a service-account key file (role BigQuery Metadata Viewer),"
                     + " or run where application default credentials exist (gcloud auth application-default login,"
                     + " or a Google Cloud runtime)", problem);
-        }
-    }
-
-    /**
-     * With {@code BIGQUERY_WARM_UP}, compiles the client's code in the background, before the
-     * first run is due. Once the service answers: it takes both cores for a while, and the start
-     * (bench/run B6) should not share them.
-     */
-    public void startWarmUp() {
-        if (warmUp) {
-            ClientWarmUp.startInBackground(this, maxConnections, requestRate);
         }
     }
 
@@ -172,15 +155,6 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         AnswerGuard guard = new AnswerGuard(timeoutSeconds * 1000L);
         this.guard = guard;
         return build(credentials(), getServiceURL(), requestRate, guard, proxies);
-    }
-
-    /**
-     * A client of exactly this one's make, for another host: the warm-up's, against a stand-in
-     * in this process, runs the same code the real requests will.
-     */
-    BigQuery buildFor(String host) {
-        return build(NoCredentials.getInstance(), host, RequestRate.unlimited(), new AnswerGuard(timeoutSeconds * 1000L),
-                HttpProxies.NONE);
     }
 
     private BigQuery build(Credentials credentials, String host, RequestRate rate, AnswerGuard guard,

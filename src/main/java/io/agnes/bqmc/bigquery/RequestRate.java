@@ -30,8 +30,6 @@ public final class RequestRate {
     private final ArrayDeque<Long> sent = new ArrayDeque<>();
     private long lastChange;
     private long lastThrottle = Long.MIN_VALUE / 2;
-    /** Whether a request has asked for its turn yet: the start-up warm-up gives way to the first. */
-    private volatile boolean asked;
 
     /** @param requestsPerSecond 0 for no limit */
     public RequestRate(int requestsPerSecond) {
@@ -56,7 +54,6 @@ public final class RequestRate {
      * the pace's worth of attempts in the last second (late wake-ups cannot bunch up).
      */
     public void acquire() {
-        asked = true;
         while (true) {
             long until;
             synchronized (this) {
@@ -89,11 +86,6 @@ public final class RequestRate {
                 return;
             }
         }
-    }
-
-    /** Whether any request to BigQuery has asked for its turn since the start. */
-    boolean asked() {
-        return asked;
     }
 
     /** BigQuery said too many: slow everyone down, and wait out its Retry-After. */

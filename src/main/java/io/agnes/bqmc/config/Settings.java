@@ -44,7 +44,6 @@ public record Settings(
         HttpProxies proxies,
         int maxRequestsPerSecond,
         int registryStableSeconds,
-        boolean bigQueryWarmUp,
         int shutdownDrainSeconds) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */

@@ -95,7 +95,6 @@ public final class SettingsLoader {
                         intInRange(0, 10_000, "a whole number of requests per second from 0 (no limit) to 10000")),
                 read(EnvironmentVariable.AGNES_REGISTRY_FILE_STABLE_SECONDS, "app.registry.stable-seconds",
                         intInRange(1, 300, "a whole number of seconds from 1 to 300")),
-                read(EnvironmentVariable.BIGQUERY_WARM_UP, "app.bigquery.warm-up", SettingsLoader::bool),
                 read(EnvironmentVariable.SHUTDOWN_DRAIN_SECONDS, "app.shutdown.drain-seconds",
                         intInRange(0, 300, "a whole number of seconds from 0 to 300")));
     }
@@ -235,13 +234,6 @@ public final class SettingsLoader {
         return s -> Math.toIntExact(longInRange(min, max, rule).apply(s));
     }
 
-    private static Boolean bool(String s) {
-        return switch (s.toLowerCase(java.util.Locale.ROOT)) {
-            case "true", "yes", "1", "on" -> true;
-            case "false", "no", "0", "off" -> false;
-            default -> throw new IllegalArgumentException("true or false");
-        };
-    }
 
     private static Path path(String s) {
         if (s.indexOf('\0') >= 0) {

@@ -126,8 +126,6 @@ public final class Benchmarks {
                              boolean sampleMemory) throws Exception {
         standIn.latencyMs(latencyMs);
         try (Service s = Service.start(this, standIn, n, concurrency, id)) {
-            // as in production, where the first run comes after SCHEDULER_STARTUP_GRACE_SECONDS
-            s.awaitLog("BigQuery client warmed up", Duration.ofSeconds(60));
             long idleRss = s.rssKb();
             RssSampler sampler = sampleMemory ? new RssSampler(s.pid()) : null;
             s.run(); // warm-up: JIT, pools, and the first write of every row
@@ -429,8 +427,6 @@ public final class Benchmarks {
                 first.run();
             }
             try (Service s = Service.start(this, standIn, 0, concurrency, "B10-" + i)) {
-                // as in production, where the first run comes after SCHEDULER_STARTUP_GRACE_SECONDS
-                s.awaitLog("BigQuery client warmed up", Duration.ofSeconds(60));
                 colds.add(s.run().get("duration_ms").asLong());
                 // where the warm run's CPU goes: a compiler still catching up shows here (C2 CompilerThre)
                 CpuProbe cpu = CpuProbe.of(s.pid());

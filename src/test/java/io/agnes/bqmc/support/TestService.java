@@ -79,8 +79,6 @@ public final class TestService implements AutoCloseable {
         env.put("BIGQUERY_MAX_REQUESTS_PER_SECOND", "0");
         // the registry file read a second after it stands still (the 5 s default is RegistryFileTest's)
         env.put("AGNES_REGISTRY_FILE_STABLE_SECONDS", "1");
-        // two cores shared by the whole suite: no start-up warm-up (bench/run B10 measures it)
-        env.put("BIGQUERY_WARM_UP", "false");
         // no load balancer in front of a test: SIGTERM stops at once (ShippedConfigurationsIT drains as shipped)
         env.put("SHUTDOWN_DRAIN_SECONDS", "0");
         return env;
