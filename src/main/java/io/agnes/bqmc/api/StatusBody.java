@@ -2,7 +2,6 @@ package io.agnes.bqmc.api;
 
 import java.util.List;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import io.agnes.bqmc.cache.CachedTable;
 import io.agnes.bqmc.history.RunRecord;
@@ -12,12 +11,10 @@ import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
 
 /**
  * The status answer (contract section 7), one model for every side of it: {@link StatusReport}
- * renders it with Jackson, the OpenAPI document is generated from it, and the {@code status}
- * command reads it back. Unknown fields are ignored so a newer server never breaks an older CLI.
+ * writes its fields in this order and the OpenAPI document is generated from it.
  *
  * @param lastRuns an addition to the contract's fields: the newest runs, newest first
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 public record StatusBody(
         @JsonProperty("scheduler_interval_seconds") @Schema(requiredMode = RequiredMode.REQUIRED)
         long schedulerIntervalSeconds,

@@ -1,10 +1,7 @@
 package io.agnes.bqmc.cache;
 
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonRawValue;
-import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
-import io.agnes.bqmc.support.RawJsonReader;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
@@ -12,16 +9,14 @@ import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
 /**
  * One remote BigQuery table with its cached metadata and freshness, as the status answer shows
  * it (contract section 7). The two lists are kept as the JSON text the database stores and are
- * written out raw: re-parsing thousands of small arrays per answer would buy nothing. Unknown
- * fields are ignored so that a newer server never breaks an older CLI. The schema annotations
- * make the OpenAPI document say what the wire carries.
+ * written out raw: re-parsing thousands of small arrays per answer would buy nothing. The schema
+ * annotations make the OpenAPI document say what the wire carries.
  *
  * @param refreshedAt  ISO-8601 UTC, null before the first successful refresh
  * @param clusteredBy  a JSON array of strings, {@code []} when not clustered or never fetched
  * @param knownColumns a JSON array of strings, {@code []} when never fetched
  * @param errorAt      ISO-8601 UTC, null unless the last refresh failed
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 @Schema(description = "A remote BigQuery table with its cached metadata and how fresh it is")
 public record CachedTable(
         @JsonProperty("table_id") @Schema(requiredMode = RequiredMode.REQUIRED) String tableId,
@@ -33,7 +28,7 @@ public record CachedTable(
                 description = "null for views, before the first refresh, or when BigQuery does not say") Long rows,
         @JsonProperty("size_bytes") @Schema(requiredMode = RequiredMode.REQUIRED, nullable = true) Long sizeBytes,
         @JsonProperty("partition_by") @Schema(requiredMode = RequiredMode.REQUIRED, nullable = true) String partitionBy,
-        @JsonProperty(value = "clustered_by", required = true) @JsonRawValue @JsonDeserialize(using = RawJsonReader.class)
+        @JsonProperty(value = "clustered_by", required = true) @JsonRawValue
         @ArraySchema(schema = @Schema(type = "string"), arraySchema = @Schema(requiredMode = RequiredMode.REQUIRED,
                 description = "The clustering columns in order; empty when not clustered or never fetched"))
         String clusteredBy,
@@ -43,7 +38,7 @@ public record CachedTable(
                 + " types (upper case, underscores as spaces); null until the first successful refresh, or when"
                 + " BigQuery named no type. Not an enum: BigQuery's list of types grows.")
         String entityType,
-        @JsonProperty(value = "known_columns", required = true) @JsonRawValue @JsonDeserialize(using = RawJsonReader.class)
+        @JsonProperty(value = "known_columns", required = true) @JsonRawValue
         @ArraySchema(schema = @Schema(type = "string"), arraySchema = @Schema(requiredMode = RequiredMode.REQUIRED,
                 description = "The top-level columns in schema order; empty when never fetched"))
         String knownColumns,

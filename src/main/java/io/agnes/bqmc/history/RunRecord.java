@@ -3,10 +3,8 @@ package io.agnes.bqmc.history;
 import java.time.Instant;
 
 import com.fasterxml.jackson.annotation.JsonIgnore;
-import com.fasterxml.jackson.annotation.JsonIgnoreProperties;
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonView;
-import com.fasterxml.jackson.databind.annotation.JsonDeserialize;
 import com.fasterxml.jackson.databind.annotation.JsonSerialize;
 import io.agnes.bqmc.support.IsoInstantJson;
 import io.swagger.v3.oas.annotations.media.Schema;
@@ -22,17 +20,16 @@ import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
  * @param replica the replica that ran it
  * @param writeFailed how many of its tables' cache writes failed (kept in the history, not shown)
  */
-@JsonIgnoreProperties(ignoreUnknown = true)
 @Schema(description = "A refresh run. The run endpoint answers with run_id, started_at and the counters;"
         + " last_runs has every field.")
 public record RunRecord(
         @JsonProperty("run_id") @Schema(requiredMode = RequiredMode.REQUIRED, pattern = "^[0-9a-f]{8}$") String runId,
         @JsonProperty("started_at") @Schema(requiredMode = RequiredMode.REQUIRED, type = "string", format = "date-time")
-        @JsonSerialize(using = IsoInstantJson.Writer.class) @JsonDeserialize(using = IsoInstantJson.Reader.class)
+        @JsonSerialize(using = IsoInstantJson.Writer.class)
         Instant startedAt,
         @JsonProperty("finished_at") @JsonView(History.class)
         @Schema(type = "string", format = "date-time", description = "In last_runs only")
-        @JsonSerialize(using = IsoInstantJson.Writer.class) @JsonDeserialize(using = IsoInstantJson.Reader.class)
+        @JsonSerialize(using = IsoInstantJson.Writer.class)
         Instant finishedAt,
         @JsonProperty("trigger") @JsonView(History.class)
         @Schema(allowableValues = {"timer", "rest", "direct"}, description = "In last_runs only") String trigger,

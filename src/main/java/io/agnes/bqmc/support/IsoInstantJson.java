@@ -4,17 +4,13 @@ import java.io.IOException;
 import java.time.Instant;
 
 import com.fasterxml.jackson.core.JsonGenerator;
-import com.fasterxml.jackson.core.JsonParser;
-import com.fasterxml.jackson.databind.DeserializationContext;
 import com.fasterxml.jackson.databind.SerializerProvider;
-import com.fasterxml.jackson.databind.deser.std.StdScalarDeserializer;
 import com.fasterxml.jackson.databind.ser.std.StdScalarSerializer;
 
 /**
- * An {@link Instant} on the wire as {@link Times#ISO_UTC} text, both ways: annotate a field with
- * {@code @JsonSerialize(using = IsoInstantJson.Writer.class)} and
- * {@code @JsonDeserialize(using = IsoInstantJson.Reader.class)}. Works with any ObjectMapper,
- * with no time module to register.
+ * An {@link Instant} on the wire as {@link Times#ISO_UTC} text: annotate a field with
+ * {@code @JsonSerialize(using = IsoInstantJson.Writer.class)}. Works with any ObjectMapper, with
+ * no time module to register.
  */
 public final class IsoInstantJson {
 
@@ -32,14 +28,4 @@ public final class IsoInstantJson {
         }
     }
 
-    public static final class Reader extends StdScalarDeserializer<Instant> {
-        public Reader() {
-            super(Instant.class);
-        }
-
-        @Override
-        public Instant deserialize(JsonParser p, DeserializationContext ctxt) throws IOException {
-            return Times.parseIso(p.getValueAsString());
-        }
-    }
 }

@@ -32,9 +32,6 @@ public final class Times {
         return instant == null ? null : OffsetDateTime.ofInstant(instant, ZoneOffset.UTC).format(ISO_UTC);
     }
 
-    public static Instant parseIso(String text) {
-        return text == null ? null : OffsetDateTime.parse(text, ISO_UTC).toInstant();
-    }
 
     /** An instant as a naive UTC timestamp literal. */
     public static String naive(Instant instant) {
