@@ -13,6 +13,7 @@ import io.vertx.core.http.HttpServerOptions;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.agnes.bqmc.auth.AuthenticationFailedException;
 import org.apache.camel.CamelContext;
 import org.apache.camel.component.platform.http.vertx.VertxPlatformHttpRouter;
 import org.slf4j.Logger;
@@ -20,9 +21,10 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The API's HTTP server, owned by the service rather than by camel-platform-http-main (which is
- * off: {@code camel.server.enabled = false}). It is built from public API only: a Vert.x router
+ * off: {@code camel.server.enabled = false}). Camel gets it through public API: a Vert.x router
  * handed to Camel as the {@link VertxPlatformHttpRouter} of the API port, the way Camel's own
- * server binds it, so the REST DSL's platform-http consumers put their routes on it.
+ * server binds it, so the REST DSL's platform-http consumers put their routes on it. (The
+ * connections underneath are {@link ConnectionGuard}'s, which still reaches into Vert.x.)
  * <p>
  * Owning it gives the service the three moments Camel's server hides:
  * <ul>
@@ -58,7 +60,7 @@ public final class ApiHttpServer implements AutoCloseable {
     private HttpServer server;
     private volatile State state = State.STARTING;
     /** The detail of a 401 for an {@code Authorization} header value, or null when it authenticates. */
-    private volatile java.util.function.Function<String, String> credentials = header -> "Missing or invalid Authorization header";
+    private volatile java.util.function.Function<Object, String> credentials = header -> AuthenticationFailedException.MISSING;
 
     /** A request body must have arrived whole this long after its headers (the header deadline is ConnectionGuard's). */
     static final int BODY_SECONDS = 10;
@@ -128,7 +130,7 @@ public final class ApiHttpServer implements AutoCloseable {
      * unauthenticated one is refused at once (520 sockets that sent headers and one byte of a
      * 60 KB body had held every connection for over a minute).
      */
-    public void checkCredentialsWith(java.util.function.Function<String, String> check) {
+    public void checkCredentialsWith(java.util.function.Function<Object, String> check) {
         this.credentials = check;
     }
 
@@ -175,8 +177,8 @@ public final class ApiHttpServer implements AutoCloseable {
     /** Refuses an unauthenticated body before it is read; gives an authenticated one {@link #BODY_SECONDS} to arrive. */
     private boolean bodyAllowed(RoutingContext ctx) {
         List<String> authorization = ctx.request().headers().getAll("Authorization");
-        String refused = authorization.size() == 1 ? credentials.apply(authorization.get(0))
-                : "Missing or invalid Authorization header";
+        // the authenticator's own rules: exactly one header, a bearer token it knows
+        String refused = credentials.apply(authorization.size() == 1 ? authorization.get(0) : authorization);
         if (refused != null) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer").putHeader("Connection", "close");
             JsonHttpErrors.write(ctx.response(), 401, refused);
@@ -189,10 +191,6 @@ public final class ApiHttpServer implements AutoCloseable {
             }
         });
         return true;
-    }
-
-    int openConnections() {
-        return guard.open();
     }
 
     @Override

@@ -2,7 +2,6 @@ package io.agnes.bqmc.api;
 
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 import io.agnes.bqmc.auth.AccessDeniedException;
 import io.agnes.bqmc.auth.AuthenticationFailedException;
@@ -172,16 +171,13 @@ public class ApiRoutes extends RouteBuilder {
                             new ConflictBody(new AlreadyRunningDetail(running.runId(), running.startedAtText())));
                 });
         onException(StatusBusyException.class).handled(true)
-                .process(e -> {
-                    JsonResponses.error(e, 503, caught(e).getMessage());
-                    e.getMessage().setHeader("Retry-After", "2");
-                });
+                .process(e -> unavailable(e, caught(e).getMessage(), ApiHttpServer.RETRY_AFTER_SECONDS));
         onException(RefreshBusyException.class).handled(true)
                 .process(e -> JsonResponses.error(e, 503, caught(e).getMessage()));
         onException(RefreshUnavailableException.class).handled(true)
                 .process(e -> {
                     outage.unreachable(caught(e).getMessage());
-                    databaseUnavailable(e, "Database unavailable: the run lock cannot be taken now");
+                    unavailable(e, "Database unavailable: the run lock cannot be taken now", DATABASE_RETRY_AFTER_SECONDS);
                 });
         // the client learns nothing of the internals; the log has the whole story
         onException(Exception.class).handled(true)
@@ -190,7 +186,7 @@ public class ApiRoutes extends RouteBuilder {
                     if (DatabaseOutage.isUnreachable(cause)) {
                         // one WARN for the whole outage, not a stack trace per request
                         outage.unreachable(Database.rootMessage(cause));
-                        databaseUnavailable(e, "Database unavailable: try again shortly");
+                        unavailable(e, "Database unavailable: try again shortly", DATABASE_RETRY_AFTER_SECONDS);
                         return;
                     }
                     LOG.error("request failed in route {}", e.getFromRouteId(), cause);
@@ -198,9 +194,10 @@ public class ApiRoutes extends RouteBuilder {
                 });
     }
 
-    private static void databaseUnavailable(Exchange e, String detail) {
+    /** A 503 that says when to come back. */
+    private static void unavailable(Exchange e, String detail, int retryAfterSeconds) {
         JsonResponses.error(e, 503, detail);
-        e.getMessage().setHeader("Retry-After", Integer.toString(DATABASE_RETRY_AFTER_SECONDS));
+        e.getMessage().setHeader("Retry-After", Integer.toString(retryAfterSeconds));
     }
 
     /** A database outage is seconds to minutes: clients are asked to come back after this long. */

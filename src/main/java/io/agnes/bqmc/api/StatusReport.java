@@ -66,7 +66,7 @@ public class StatusReport {
     private static final ScheduledExecutorService DEADLINES = deadlines();
 
     /** The last rendered tables array, exact while its fingerprint holds and until {@code validUntil}. */
-    private record Rendered(String fingerprint, Instant validUntil, byte[] tables, int count) {
+    private record Rendered(String fingerprint, Instant validUntil, byte[] tables) {
     }
 
     private final CachedTables cachedTables;
@@ -171,17 +171,13 @@ public class StatusReport {
             return last.tables();
         }
         ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
-        int[] count = {0};
         try (JsonGenerator json = JSON.createGenerator(out)) {
             json.writeStartArray();
-            cachedTables.forEach(now, table -> {
-                TABLE.writeValue(json, table);
-                count[0]++;
-            });
+            cachedTables.forEach(now, table -> TABLE.writeValue(json, table));
             json.writeEndArray();
         }
         byte[] tables = out.toByteArray();
-        rendered = new Rendered(fingerprint.value(), fingerprint.validUntil(), tables, count[0]);
+        rendered = new Rendered(fingerprint.value(), fingerprint.validUntil(), tables);
         return tables;
     }
 

@@ -69,8 +69,11 @@ public class BearerAuthenticator implements Processor {
         }
     }
 
-    /** For the HTTP server's check of a request with a body: null when the header authenticates, else the 401's detail. */
-    public String refusal(String header) {
+    /**
+     * For the HTTP server's check of a request with a body: null when the {@code Authorization}
+     * header (a value, or the list when there are several) authenticates, else the 401's detail.
+     */
+    public String refusal(Object header) {
         try {
             authenticate(header);
             return null;

@@ -1,6 +1,5 @@
 package io.agnes.bqmc.bigquery;
 
-import java.math.BigInteger;
 import java.time.Duration;
 import java.time.ZonedDateTime;
 import java.time.format.DateTimeFormatter;
@@ -18,7 +17,8 @@ import org.slf4j.LoggerFactory;
 /**
  * One {@code tables.get} per call, through the official client: the route around it decides
  * whether to call again. A retryable failure is thrown as {@link RetryableBigQueryException}
- * for Camel redelivery; every other answer comes back as a {@link LookupResult}. An answer is
+ * for Camel redelivery; every other answer comes back as a {@link LookupResult}. The client
+ * judges the status; the Table resource is read from BigQuery's own bytes ({@link TableResource}),
  * believed only when it is about the table asked for and its counts are possible.
  */
 public class TableLookup {
@@ -91,15 +91,12 @@ public class TableLookup {
         if (table == null) {
             return new LookupResult.NotFound("table " + target + " not found (404)");
         }
-        if (answer != null && answer.status() == 200) {
-            return fromAnswer(answer, target);
+        // every client is built with AnswerGuard, which keeps the bytes of each answer it lets through
+        if (answer == null || answer.status() != 200) {
+            return new LookupResult.Failed("BigQueryException: BigQuery's answer reached the client but not its reader"
+                    + (answer == null ? "" : " (HTTP " + answer.status() + ")"), "unreadable_answer");
         }
-        // no bytes seen (a client built without AnswerGuard): the client's model
-        String wrong = implausible(table, target);
-        if (wrong != null) {
-            return new LookupResult.Failed(wrong, "implausible_answer");
-        }
-        return new LookupResult.Found(TableMetadataMapper.map(table));
+        return fromAnswer(answer, target);
     }
 
     private static LookupResult fromAnswer(AnswerGuard.Answer answer, BigQueryTarget target) {
@@ -108,26 +105,6 @@ public class TableLookup {
         } catch (TableResource.UnreadableAnswerException e) {
             return new LookupResult.Failed("BigQueryException: " + e.getMessage(), "unreadable_answer");
         }
-    }
-
-    /** Why the answer cannot be about the table asked for, or cannot be true; null when it is fine. */
-    static String implausible(Table table, BigQueryTarget target) {
-        TableId answered = table.getTableId();
-        if (answered == null || !target.project().equals(answered.getProject())
-                || !target.dataset().equals(answered.getDataset()) || !target.table().equals(answered.getTable())) {
-            return "BigQuery answered about another table ("
-                    + (answered == null ? "none named" : answered.getProject() + "." + answered.getDataset() + "."
-                    + answered.getTable()) + ") than " + target + "; not stored";
-        }
-        BigInteger rows = table.getNumRows();
-        if (rows != null && (rows.signum() < 0 || rows.bitLength() > 63)) {
-            return "BigQuery answered an impossible row count (" + rows + ") for " + target + "; not stored";
-        }
-        Long bytes = table.getNumBytes();
-        if (bytes != null && bytes < 0) {
-            return "BigQuery answered an impossible size (" + bytes + " bytes) for " + target + "; not stored";
-        }
-        return null;
     }
 
     /** {@code Retry-After} in seconds or as an HTTP date; null when absent or unreadable. */

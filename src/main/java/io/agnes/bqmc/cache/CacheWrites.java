@@ -91,8 +91,7 @@ public final class CacheWrites {
         String sql = "INSERT INTO bq_metadata_cache (table_id, error_at, error_msg)"
                 + " SELECT r.id, " + dialect.timestampParam() + ", ? FROM table_registry r"
                 + " LEFT JOIN bq_metadata_cache c ON c.table_id = r.id"
-                + " WHERE " + RegistryTable.IS_REMOTE_BIGQUERY.replace("query_mode", "r.query_mode")
-                        .replace("source_type", "r.source_type")
+                + " WHERE " + RegistryTable.IS_REMOTE_BIGQUERY
                 + " AND (c.refreshed_at IS NULL OR c.refreshed_at < " + since + ")"
                 + " AND (c.error_at IS NULL OR c.error_at < " + since + ")"
                 + FAILURE_ON_CONFLICT;

@@ -167,9 +167,9 @@ public class CachedTables {
         java.util.Set<String> found = new java.util.HashSet<>();
         List<String> all = List.copyOf(ids);
         try (Connection c = dataSource.getConnection()) {
-            // in batches any engine takes (PostgreSQL allows 65,535 parameters a statement)
-            for (int from = 0; from < all.size(); from += 1000) {
-                List<String> batch = all.subList(from, Math.min(all.size(), from + 1000));
+            // in batches any engine takes, as the cache writes are
+            for (int from = 0; from < all.size(); from += CacheWrites.ROWS_PER_STATEMENT) {
+                List<String> batch = all.subList(from, Math.min(all.size(), from + CacheWrites.ROWS_PER_STATEMENT));
                 String marks = String.join(", ", java.util.Collections.nCopies(batch.size(), "?"));
                 try (PreparedStatement ps = c.prepareStatement("SELECT r.id FROM table_registry r WHERE "
                         + RegistryTable.IS_REMOTE_BIGQUERY + " AND r.id IN (" + marks + ")")) {

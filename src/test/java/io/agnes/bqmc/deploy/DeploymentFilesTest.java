@@ -37,7 +37,7 @@ import org.junit.jupiter.api.io.TempDir;
  * service; one set of JVM options everywhere, valid for this JVM; the unit's sandbox within
  * budget by systemd's own measure.
  */
-class DeploymentFilesTest {
+public class DeploymentFilesTest {
 
     static final Path DEPLOY = Path.of("deploy");
     static final Path UNIT = DEPLOY.resolve("bq-metadata-cache.service");
@@ -178,7 +178,7 @@ class DeploymentFilesTest {
     }
 
     /** NAME=value lines; with {@code commented}, the "# NAME=value" examples instead. */
-    static Map<String, String> envFile(boolean commented) throws Exception {
+    public static Map<String, String> envFile(boolean commented) throws Exception {
         Pattern line = Pattern.compile(commented ? "^#\\s*([A-Z][A-Z0-9_]*)=(\\S+).*$" : "^([A-Z][A-Z0-9_]*)=(.*)$");
         Map<String, String> env = new LinkedHashMap<>();
         for (String l : Files.readAllLines(ENV_FILE)) {

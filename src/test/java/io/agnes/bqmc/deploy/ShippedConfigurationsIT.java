@@ -70,12 +70,7 @@ class ShippedConfigurationsIT {
     @Test
     void theContainerImage() throws Exception {
         Map<String, String> env = localise(DeploymentFilesTest.dockerEnv());
-        String entrypoint = DeploymentFilesTest.matchOne(Files.readString(DeploymentFilesTest.DOCKERFILE),
-                "(?m)^ENTRYPOINT (\\[.*])$");
-        List<String> command = new ArrayList<>();
-        for (JsonNode word : JSON.readTree(entrypoint)) {
-            command.add(localise(word.asText()));
-        }
+        List<String> command = imageEntrypoint();
         // the image's CMD, if any, are the arguments after the entry point; the image has none
         assertThat(Files.readString(DeploymentFilesTest.DOCKERFILE)).doesNotContainPattern("(?m)^CMD ");
         Path database = Path.of(env.get("AGNES_DB_URL").substring("jdbc:duckdb:".length()));
@@ -114,12 +109,7 @@ class ShippedConfigurationsIT {
         env.putAll(localise(DeploymentFilesTest.dockerEnv()).entrySet().stream()
                 .filter(e -> !env.containsKey(e.getKey()))
                 .collect(java.util.stream.Collectors.toMap(Map.Entry::getKey, Map.Entry::getValue)));
-        String entrypoint = DeploymentFilesTest.matchOne(Files.readString(DeploymentFilesTest.DOCKERFILE),
-                "(?m)^ENTRYPOINT (\\[.*])$");
-        List<String> command = new ArrayList<>();
-        for (JsonNode word : JSON.readTree(entrypoint)) {
-            command.add(localise(word.asText()));
-        }
+        List<String> command = imageEntrypoint();
         for (JsonNode arg : container.path("args")) {
             command.add(arg.asText());
         }
@@ -235,6 +225,17 @@ class ShippedConfigurationsIT {
             }
         }
         assertThat(output).contains("bq metadata refresh: ").doesNotContain(admin);
+    }
+
+    /** The image's ENTRYPOINT, in exec form, with this machine's paths. */
+    private List<String> imageEntrypoint() throws Exception {
+        String entrypoint = DeploymentFilesTest.matchOne(Files.readString(DeploymentFilesTest.DOCKERFILE),
+                "(?m)^ENTRYPOINT (\\[.*])$");
+        List<String> command = new ArrayList<>();
+        for (JsonNode word : JSON.readTree(entrypoint)) {
+            command.add(localise(word.asText()));
+        }
+        return command;
     }
 
     /** The paths a machine of the shipped kind has, in this test's directory. */

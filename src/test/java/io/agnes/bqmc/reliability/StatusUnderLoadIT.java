@@ -62,9 +62,8 @@ class StatusUnderLoadIT {
         env.put("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", "8");
         env.put("BIGQUERY_MAX_REQUESTS_PER_SECOND", "0");
         // the JVM options the systemd env file ships (the same everywhere: DeploymentFilesTest)
-        String javaOpts = java.nio.file.Files.readAllLines(Path.of("deploy/bq-metadata-cache.env")).stream()
-                .filter(l -> l.startsWith("JAVA_OPTS=")).findFirst().orElseThrow().substring("JAVA_OPTS=".length());
-        List<String> jvm = Arrays.asList(javaOpts.split("\\s+"));
+        List<String> jvm = Arrays.asList(io.agnes.bqmc.deploy.DeploymentFilesTest.envFile(false).get("JAVA_OPTS")
+                .split("\\s+"));
         int port = Integer.parseInt(env.get("PORT"));
         int management = Integer.parseInt(env.get("MANAGEMENT_PORT"));
         ExecutorService clients = Executors.newFixedThreadPool(READERS + 2);
