@@ -2,6 +2,7 @@ package io.agnes.bqmc;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 
 import io.agnes.bqmc.api.ApiHttpServer;
@@ -88,16 +89,8 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
             LoggerFactory.getLogger(BqMetadataCacheApplication.class).info(
                     "stop requested: readiness is DOWN, requests are served for {} s more (SHUTDOWN_DRAIN_SECONDS)",
                     drainSeconds);
-            Thread drain = new Thread(() -> {
-                try {
-                    Thread.sleep(drainSeconds * 1000L);
-                } catch (InterruptedException e) {
-                    Thread.currentThread().interrupt();
-                }
-                main.completed();
-            }, "bqmc-drain");
-            drain.setDaemon(true);
-            drain.start();
+            main.getCamelContext().getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "bqmc-drain")
+                    .schedule(main::completed, drainSeconds, TimeUnit.SECONDS);
         }
     }
 

@@ -13,6 +13,7 @@ import io.agnes.bqmc.registry.RegistryFileRoutes;
 import io.agnes.bqmc.support.BuildInfo;
 import io.agnes.bqmc.support.LogText;
 import org.apache.camel.main.Main;
+import org.apache.camel.main.MainConfigurationProperties;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -43,17 +44,23 @@ public final class ServiceMain {
         Main main = new Main();
         settings.camelProperties().forEach(main::addOverrideProperty);
         main.bind("settings", settings);
-        main.configure().addConfiguration(new ServiceConfiguration.Foundation());
-        main.configure().addConfiguration(new ServiceConfiguration.Stores());
-        main.configure().addConfiguration(new ServiceConfiguration.Services());
-        main.configure().addConfiguration(new ServiceConfiguration.Reporting());
-        main.configure().addConfiguration(new ServiceConfiguration.Refresh());
-        main.configure().addRoutesBuilder(new RefreshRoutes(settings.bigQueryMaxAttempts(),
-                settings.retryInitialDelayMs(), Settings.RETRY_MAX_DELAY_MS));
-        main.configure().addRoutesBuilder(new RegistryFileRoutes(settings.registryFile(),
-                settings.registryStableSeconds() * 1000L));
-        main.configure().addRoutesBuilder(new ApiRoutes());
+        configure(main.configure(), settings);
         return main;
+    }
+
+    /**
+     * The service on a Camel Main: its beans and its Java routes (the YAML routes come from
+     * {@code camel.main.routes-include-pattern}). Shared with the route tests' CamelMainTestSupport.
+     * The validated {@code settings} must be bound as {@code settings}, and their
+     * {@link Settings#camelProperties()} given as override properties.
+     */
+    public static void configure(MainConfigurationProperties configuration, Settings settings) {
+        configuration.addConfiguration(new ServiceConfiguration(settings));
+        configuration.addRoutesBuilder(new RefreshRoutes(settings.bigQueryMaxAttempts(),
+                settings.retryInitialDelayMs(), Settings.RETRY_MAX_DELAY_MS));
+        configuration.addRoutesBuilder(new RegistryFileRoutes(settings.registryFile(),
+                settings.registryStableSeconds() * 1000L));
+        configuration.addRoutesBuilder(new ApiRoutes());
     }
 
     /**

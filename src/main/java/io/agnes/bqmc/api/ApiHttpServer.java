@@ -23,8 +23,8 @@ import org.slf4j.LoggerFactory;
  * The API's HTTP server, owned by the service rather than by camel-platform-http-main (which is
  * off: {@code camel.server.enabled = false}). Camel gets it through public API: a Vert.x router
  * handed to Camel as the {@link VertxPlatformHttpRouter} of the API port, the way Camel's own
- * server binds it, so the REST DSL's platform-http consumers put their routes on it. (The
- * connections underneath are {@link ConnectionGuard}'s, which still reaches into Vert.x.)
+ * server binds it, so the REST DSL's platform-http consumers put their routes on it; what a
+ * connection may do is {@link ConnectionGuard}'s, on Vert.x's public handlers.
  * <p>
  * Owning it gives the service the three moments Camel's server hides:
  * <ul>
@@ -56,19 +56,21 @@ public final class ApiHttpServer implements AutoCloseable {
     private final int port;
     private final Vertx vertx;
     private final Router router;
-    private final ConnectionGuard guard = new ConnectionGuard();
+    private final ConnectionGuard guard;
     private HttpServer server;
     private volatile State state = State.STARTING;
     /** The detail of a 401 for an {@code Authorization} header value, or null when it authenticates. */
     private volatile java.util.function.Function<Object, String> credentials = header -> AuthenticationFailedException.MISSING;
 
-    /** A request body must have arrived whole this long after its headers (the header deadline is ConnectionGuard's). */
+    /** A request body must have arrived whole this long after its headers. */
     static final int BODY_SECONDS = 10;
 
-    public ApiHttpServer(int port) {
+    /** @param headerSeconds how long a connection may take to send a request's headers (API_HEADER_TIMEOUT_SECONDS) */
+    public ApiHttpServer(int port, int headerSeconds) {
         this.port = port;
         // two event loops: the API answers from the database and never computes much on them
         this.vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
+        this.guard = new ConnectionGuard(vertx, headerSeconds * 1000L);
         this.router = Router.router(vertx);
         router.route().order(Integer.MIN_VALUE + 1).handler(this::gate);
         JsonHttpErrors.ROUTER_FAILURES.forEach((status, detail) ->
@@ -92,11 +94,11 @@ public final class ApiHttpServer implements AutoCloseable {
         HttpServerOptions options = new HttpServerOptions()
                 .setMaxInitialLineLength(MAX_INITIAL_LINE)
                 .setMaxHeaderSize(MAX_HEADER_SIZE)
-                // the API speaks HTTP/1.1; with h2c on, Vert.x sets a channel up only once bytes have come
+                // the API speaks HTTP/1.1; with h2c on, Vert.x sets a connection up only once bytes
+                // have come, and the guard would not see a silent one
                 .setHttp2ClearTextEnabled(false);
-        server = guard.server(vertx, options)
-                .invalidRequestHandler(JsonHttpErrors::invalidRequest)
-                .requestHandler(guard.requests(router));
+        server = guard.guard(vertx.createHttpServer(options), router)
+                .invalidRequestHandler(JsonHttpErrors::invalidRequest);
         try {
             listen();
         } catch (Exception e) {

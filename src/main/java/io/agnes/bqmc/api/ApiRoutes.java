@@ -6,7 +6,7 @@ import java.util.Map;
 import io.agnes.bqmc.auth.AccessDeniedException;
 import io.agnes.bqmc.auth.AuthenticationFailedException;
 import io.agnes.bqmc.auth.Role;
-import io.agnes.bqmc.db.Database;
+import io.agnes.bqmc.db.ConnectionPool;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.observe.DatabaseOutage;
 import io.agnes.bqmc.refresh.RefreshAlreadyRunningException;
@@ -185,7 +185,7 @@ public class ApiRoutes extends RouteBuilder {
                     Exception cause = caught(e);
                     if (DatabaseOutage.isUnreachable(cause)) {
                         // one WARN for the whole outage, not a stack trace per request
-                        outage.unreachable(Database.rootMessage(cause));
+                        outage.unreachable(ConnectionPool.rootMessage(cause));
                         unavailable(e, "Database unavailable: try again shortly", DATABASE_RETRY_AFTER_SECONDS);
                         return;
                     }

@@ -13,7 +13,6 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
 
@@ -63,8 +62,6 @@ public class StatusReport {
     private static final ObjectWriter RUNS = JSON.writerWithView(RunRecord.History.class);
     private static final ObjectWriter TABLE = JSON.writerFor(CachedTable.class);
 
-    private static final ScheduledExecutorService DEADLINES = deadlines();
-
     /** The last rendered tables array, exact while its fingerprint holds and until {@code validUntil}. */
     private record Rendered(String fingerprint, Instant validUntil, byte[] tables) {
     }
@@ -74,11 +71,14 @@ public class StatusReport {
     private final long intervalSeconds;
     private final Duration threshold;
     private final Clock clock;
+    /** Each stream's {@link #STREAM_SECONDS} deadline, on a thread of Camel's. */
+    private final ScheduledExecutorService deadlines;
     private final Semaphore streams = new Semaphore(STREAMS);
     private volatile Rendered rendered;
 
     public StatusReport(CachedTables cachedTables, RunHistory history, long intervalSeconds, Duration threshold,
-                        Clock clock) {
+                        Clock clock, ScheduledExecutorService deadlines) {
+        this.deadlines = deadlines;
         this.cachedTables = cachedTables;
         this.history = history;
         this.intervalSeconds = intervalSeconds;
@@ -205,7 +205,7 @@ public class StatusReport {
             this.json = JSON.createGenerator(buffer);
             head(json, now);
             json.writeStartArray();
-            this.deadline = DEADLINES.schedule(this::expire, STREAM_SECONDS, TimeUnit.SECONDS);
+            this.deadline = deadlines.schedule(this::expire, STREAM_SECONDS, TimeUnit.SECONDS);
         }
 
         @Override
@@ -299,15 +299,5 @@ public class StatusReport {
             bytes.reset();
             return out;
         }
-    }
-
-    private static ScheduledExecutorService deadlines() {
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "bqmc-status-deadline");
-            t.setDaemon(true);
-            return t;
-        });
-        timer.setRemoveOnCancelPolicy(true);
-        return timer;
     }
 }

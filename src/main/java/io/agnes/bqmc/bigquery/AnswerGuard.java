@@ -4,7 +4,7 @@ import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.concurrent.ScheduledFuture;
-import java.util.concurrent.ScheduledThreadPoolExecutor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.zip.GZIPInputStream;
 
@@ -65,15 +65,20 @@ final class AnswerGuard implements HttpRequestInterceptor, HttpResponseIntercept
         return answer;
     }
 
-    /** One daemon thread for every attempt's deadline: it only ever aborts a request. */
-    private static final ScheduledThreadPoolExecutor TIMER = deadlineTimer();
+    /**
+     * Every attempt's deadline, on one thread of Camel's (it only ever aborts a request). Camel's
+     * scheduled pools drop a cancelled task at once: an answered attempt's deadline left in the
+     * queue until it came due kept its request reachable for the whole timeout.
+     */
+    private final ScheduledExecutorService timer;
 
     private final long attemptMillis;
     /** Requests on the wire now, for {@link #abortAll()} at a stop. */
     private final java.util.Set<HttpRequestBase> inFlight = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
-    AnswerGuard(long attemptMillis) {
+    AnswerGuard(long attemptMillis, ScheduledExecutorService timer) {
         this.attemptMillis = attemptMillis;
+        this.timer = timer;
     }
 
     @Override
@@ -92,7 +97,7 @@ final class AnswerGuard implements HttpRequestInterceptor, HttpResponseIntercept
      */
     void startAttempt(HttpContext context) {
         if (context.getAttribute(REQUEST) instanceof HttpRequestBase abortable) {
-            context.setAttribute(DEADLINE, TIMER.schedule(() -> {
+            context.setAttribute(DEADLINE, timer.schedule(() -> {
                 inFlight.remove(abortable);
                 abortable.abort();
             }, attemptMillis, TimeUnit.MILLISECONDS));
@@ -136,22 +141,9 @@ final class AnswerGuard implements HttpRequestInterceptor, HttpResponseIntercept
         }
     }
 
-    private static ScheduledThreadPoolExecutor deadlineTimer() {
-        ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1, r -> {
-            Thread t = new Thread(r, "bqmc-bigquery-deadline");
-            t.setDaemon(true);
-            return t;
-        });
-        // an answered attempt's deadline leaves the queue at once; left there until it came due, it
-        // kept its request reachable for the whole timeout: 41,000 requests at once in B9
-        timer.setRemoveOnCancelPolicy(true);
-        return timer;
-    }
-
     /** Whether an attempt's deadline is still waiting to come due. */
     static boolean deadlinePending(HttpContext context) {
-        return context.getAttribute(DEADLINE) instanceof ScheduledFuture<?> deadline
-                && TIMER.getQueue().contains(deadline);
+        return context.getAttribute(DEADLINE) instanceof ScheduledFuture<?> deadline && !deadline.isDone();
     }
 
     /** A stop that cannot wait any longer: every request still on the wire fails now. */

@@ -1,5 +1,6 @@
 package io.agnes.bqmc.bigquery;
 
+import java.util.concurrent.ScheduledExecutorService;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -49,6 +50,7 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     private RequestRate requestRate = RequestRate.unlimited();
     private volatile BigQuery client;
     private volatile AnswerGuard guard;
+    private ScheduledExecutorService deadlineTimer;
     private BigQueryNotConfiguredException lastFailure;
     private long lastFailureAt;
 
@@ -84,6 +86,11 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
 
     public RequestRate requestRate() {
         return requestRate;
+    }
+
+    /** Where each attempt's wall-clock deadline waits: a thread of Camel's, stopped with the context. */
+    public void setDeadlineTimer(ScheduledExecutorService deadlineTimer) {
+        this.deadlineTimer = deadlineTimer;
     }
 
     /** Pooled HTTP connections: at least one per concurrent lookup, so a run reuses its connections. */
@@ -152,7 +159,10 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
     }
 
     private BigQuery build() throws BigQueryNotConfiguredException {
-        AnswerGuard guard = new AnswerGuard(timeoutSeconds * 1000L);
+        if (deadlineTimer == null) {
+            throw new IllegalStateException("the BigQuery client needs a deadline timer (setDeadlineTimer)");
+        }
+        AnswerGuard guard = new AnswerGuard(timeoutSeconds * 1000L, deadlineTimer);
         this.guard = guard;
         return build(credentials(), getServiceURL(), requestRate, guard, proxies);
     }

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.ArrayDeque;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.locks.LockSupport;
+import java.util.function.LongSupplier;
 
 /**
  * The pace of {@code tables.get} attempts, retries included, for the whole service: at most
@@ -30,12 +31,19 @@ public final class RequestRate {
     private final ArrayDeque<Long> sent = new ArrayDeque<>();
     private long lastChange;
     private long lastThrottle = Long.MIN_VALUE / 2;
+    /** The monotonic clock, in nanoseconds: {@code System::nanoTime}, or a test's. */
+    private final LongSupplier clock;
 
     /** @param requestsPerSecond 0 for no limit */
     public RequestRate(int requestsPerSecond) {
+        this(requestsPerSecond, System::nanoTime);
+    }
+
+    RequestRate(int requestsPerSecond, LongSupplier clock) {
+        this.clock = clock;
         this.limit = requestsPerSecond;
         this.rate = requestsPerSecond;
-        this.nextSlot = System.nanoTime();
+        this.nextSlot = clock.getAsLong();
         this.lastChange = nextSlot;
     }
 
@@ -45,7 +53,7 @@ public final class RequestRate {
 
     /** The pace allowed now, in requests per second; 0 when there is no limit. */
     public synchronized double current() {
-        recover(System.nanoTime());
+        recover(clock.getAsLong());
         return rate;
     }
 
@@ -55,31 +63,11 @@ public final class RequestRate {
      */
     public void acquire() {
         while (true) {
-            long until;
-            synchronized (this) {
-                long now = System.nanoTime();
-                recover(now);
-                if (limit == 0 && nextSlot <= now) {
-                    return;
-                }
-                while (!sent.isEmpty() && now - sent.peekFirst() >= SECOND) {
-                    sent.pollFirst();
-                }
-                int perSecond = limit == 0 ? Integer.MAX_VALUE : Math.max(1, (int) rate);
-                if (now >= nextSlot && sent.size() < perSecond) {
-                    if (limit > 0) {
-                        sent.addLast(now);
-                        // a late attempt moves the schedule rather than letting the next one catch up
-                        nextSlot = Math.max(nextSlot, now) + (long) (SECOND / rate);
-                    }
-                    return;
-                }
-                until = Math.max(nextSlot, sent.size() >= perSecond ? sent.peekFirst() + SECOND : now);
+            long wait = tryAcquire();
+            if (wait == 0) {
+                return;
             }
-            long wait = until - System.nanoTime();
-            if (wait > 0) {
-                LockSupport.parkNanos(wait);
-            }
+            LockSupport.parkNanos(wait);
             if (Thread.interrupted()) {
                 // a stop: the attempt goes ahead and fails fast on the stopped client
                 Thread.currentThread().interrupt();
@@ -88,9 +76,32 @@ public final class RequestRate {
         }
     }
 
+    /** Takes this attempt's turn if it has come: 0, else how many nanoseconds until it may have. */
+    synchronized long tryAcquire() {
+        long now = clock.getAsLong();
+        recover(now);
+        if (limit == 0 && nextSlot <= now) {
+            return 0;
+        }
+        while (!sent.isEmpty() && now - sent.peekFirst() >= SECOND) {
+            sent.pollFirst();
+        }
+        int perSecond = limit == 0 ? Integer.MAX_VALUE : Math.max(1, (int) rate);
+        if (now >= nextSlot && sent.size() < perSecond) {
+            if (limit > 0) {
+                sent.addLast(now);
+                // a late attempt moves the schedule rather than letting the next one catch up
+                nextSlot = Math.max(nextSlot, now) + (long) (SECOND / rate);
+            }
+            return 0;
+        }
+        long until = Math.max(nextSlot, sent.size() >= perSecond ? sent.peekFirst() + SECOND : now);
+        return Math.max(1, until - now);
+    }
+
     /** BigQuery said too many: slow everyone down, and wait out its Retry-After. */
     public synchronized void throttled(Duration retryAfter) {
-        long now = System.nanoTime();
+        long now = clock.getAsLong();
         if (limit > 0 && now - lastThrottle >= SECOND) {
             rate = Math.max(1, rate / 2);
             lastThrottle = now;
@@ -103,7 +114,7 @@ public final class RequestRate {
     public synchronized void pause(Duration retryAfter) {
         if (retryAfter != null && !retryAfter.isNegative()) {
             long pause = Math.min(retryAfter.toNanos(), LONGEST_PAUSE.toNanos());
-            nextSlot = Math.max(nextSlot, System.nanoTime() + pause);
+            nextSlot = Math.max(nextSlot, clock.getAsLong() + pause);
         }
     }
 

@@ -17,7 +17,7 @@ import io.agnes.bqmc.db.Tables;
  */
 public final class CacheSchema {
 
-    /** Ours: the service creates it, and may rebuild it (db.SystemDatabase). */
+    /** Ours: the service creates it, and may rebuild it (db.Database). */
     public static final String TABLE = "bq_metadata_cache";
 
     public static final String CREATE = """

@@ -9,11 +9,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.support.Times;
@@ -59,11 +64,14 @@ public class CacheWriter extends ServiceSupport {
     private final DataSource dataSource;
     private final Dialect dialect;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
-    private Thread writer;
+    /** The writer's one thread (Camel's, in production); the loop runs on it from start to stop. */
+    private final ExecutorService thread;
+    private Future<?> writer;
 
-    public CacheWriter(DataSource dataSource, Dialect dialect) {
-        this.dataSource = dataSource;
-        this.dialect = dialect;
+    public CacheWriter(Database database, ExecutorService thread) {
+        this.dataSource = database;
+        this.dialect = database.dialect();
+        this.thread = thread;
     }
 
     private record Pending(CacheEntry entry, Fence fence, CompletableFuture<Void> committed) {
@@ -143,9 +151,7 @@ public class CacheWriter extends ServiceSupport {
 
     @Override
     protected void doStart() {
-        writer = new Thread(this::writeLoop, "bqmc-cache-writer");
-        writer.setDaemon(true);
-        writer.start();
+        writer = thread.submit(this::writeLoop);
     }
 
     /** Writes what is queued, then ends; an interrupt of the caller does not cut the wait short. */
@@ -154,7 +160,7 @@ public class CacheWriter extends ServiceSupport {
         boolean interrupted = false;
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
         boolean queued = false;
-        while (!queued && writer.isAlive() && System.nanoTime() < deadline) {
+        while (!queued && !writer.isDone() && System.nanoTime() < deadline) {
             try {
                 // a full queue: the writer empties it
                 queued = queue.offer(STOP, 100, TimeUnit.MILLISECONDS);
@@ -162,11 +168,13 @@ public class CacheWriter extends ServiceSupport {
                 interrupted = true;
             }
         }
-        while (writer.isAlive() && System.nanoTime() < deadline) {
+        while (!writer.isDone() && System.nanoTime() < deadline) {
             try {
-                writer.join(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())));
+                writer.get(Math.max(1, deadline - System.nanoTime()), TimeUnit.NANOSECONDS);
             } catch (InterruptedException e) {
                 interrupted = true;
+            } catch (ExecutionException | TimeoutException e) {
+                break;
             }
         }
         if (interrupted) {

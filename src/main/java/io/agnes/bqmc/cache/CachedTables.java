@@ -16,6 +16,7 @@ import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.registry.RegistryTable;
 
@@ -77,10 +78,10 @@ public class CachedTables {
     private final String fingerprint;
 
     /** @param threshold how old a successful refresh may be and still count as fresh */
-    public CachedTables(DataSource dataSource, Dialect dialect, Duration threshold) {
-        this.dataSource = dataSource;
+    public CachedTables(Database database, Duration threshold) {
+        this.dataSource = database;
         this.threshold = threshold;
-        this.dialect = dialect;
+        this.dialect = database.dialect();
         String freshSince = "c.refreshed_at >= " + dialect.timestampParam();
         this.rows = String.format(ROWS, dialect.isoUtc("c.refreshed_at"), dialect.jsonListText("c.clustered_by"),
                 dialect.jsonListText("c.known_columns"), dialect.isoUtc("c.error_at"), freshSince,

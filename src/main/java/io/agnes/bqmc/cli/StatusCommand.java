@@ -165,7 +165,8 @@ public class StatusCommand implements Callable<Integer> {
         if (json) {
             out.println(body);
         } else {
-            out.print(StatusTable.render(status, LogText.printable(server), TerminalWidth.of(env)));
+            out.print(StatusTable.render(status, LogText.printable(server), TerminalWidth.of(env,
+                    () -> spec.usageMessage().autoWidth(true).width())));
         }
         out.flush();
         return check ? verdict.exitCode() : StatusCheck.OK.exitCode();

@@ -1,15 +1,12 @@
 package io.agnes.bqmc.cli;
 
-import java.io.File;
-import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.util.Map;
-import java.util.concurrent.TimeUnit;
+import java.util.function.IntSupplier;
 
 /**
  * How many columns the output may use. Shells keep {@code COLUMNS} to themselves unless it is
- * exported, so the terminal itself is asked ({@code stty size} on {@code /dev/tty}, as picocli's
- * own help does); output to a pipe or a file has no width to fit.
+ * exported, so the terminal itself is asked, the way picocli sizes its own help; output to a
+ * pipe or a file has no width to fit.
  */
 final class TerminalWidth {
 
@@ -17,13 +14,12 @@ final class TerminalWidth {
     static final int UNLIMITED = 0;
     /** Below this a table cannot be laid out at all; narrower terminals wrap. */
     private static final int NARROWEST = 40;
-    /** A terminal that will not say its size is most likely the classic one. */
-    private static final int CLASSIC = 80;
 
     private TerminalWidth() {
     }
 
-    static int of(Map<String, String> env) {
+    /** @param terminal the terminal's own answer (picocli's detection: 80 when it will not say) */
+    static int of(Map<String, String> env, IntSupplier terminal) {
         // an explicit COLUMNS=100 asks for exactly that
         Integer columns = parse(env.get("COLUMNS"));
         if (columns != null) {
@@ -32,32 +28,7 @@ final class TerminalWidth {
         if (System.console() == null) {
             return UNLIMITED;
         }
-        Integer terminal = askTerminal();
-        return terminal == null ? CLASSIC : Math.max(NARROWEST, terminal);
-    }
-
-    /** {@code stty size} prints "rows columns" for the terminal on its standard input. */
-    private static Integer askTerminal() {
-        File tty = new File("/dev/tty");
-        if (!tty.canRead()) {
-            return null;
-        }
-        try {
-            Process stty = new ProcessBuilder("stty", "size").redirectInput(tty)
-                    .redirectError(ProcessBuilder.Redirect.DISCARD).start();
-            String answer = new String(stty.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
-            if (!stty.waitFor(2, TimeUnit.SECONDS) || stty.exitValue() != 0) {
-                stty.destroyForcibly();
-                return null;
-            }
-            String[] parts = answer.split("\\s+");
-            return parts.length == 2 ? parse(parts[1]) : null;
-        } catch (IOException e) {
-            return null; // no stty here (a minimal container): the classic width
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return null;
-        }
+        return Math.max(NARROWEST, terminal.getAsInt());
     }
 
     private static Integer parse(String text) {

@@ -29,6 +29,7 @@ public enum EnvironmentVariable {
     PORT,
     MANAGEMENT_PORT,
     SHUTDOWN_DRAIN_SECONDS,
+    API_HEADER_TIMEOUT_SECONDS,
     /** Read by support.LogFormat before anything else, with HOSTNAME as its fallback. */
     REPLICA_ID,
     HOSTNAME,

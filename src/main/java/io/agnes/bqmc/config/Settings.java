@@ -22,6 +22,7 @@ import io.agnes.bqmc.db.DatabaseUrl;
  * @param quotaProject       {@code BIGQUERY_QUOTA_PROJECT}, null when unset
  * @param proxies            the standard proxy variables
  * @param shutdownDrainSeconds how long requests are still served after SIGTERM, with readiness DOWN
+ * @param headerTimeoutSeconds how long an API connection may take to send a request's headers
  */
 public record Settings(
         long refreshIntervalSeconds,
@@ -44,7 +45,8 @@ public record Settings(
         HttpProxies proxies,
         int maxRequestsPerSecond,
         int registryStableSeconds,
-        int shutdownDrainSeconds) {
+        int shutdownDrainSeconds,
+        int headerTimeoutSeconds) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;

@@ -96,7 +96,9 @@ public final class SettingsLoader {
                 read(EnvironmentVariable.AGNES_REGISTRY_FILE_STABLE_SECONDS, "app.registry.stable-seconds",
                         intInRange(1, 300, "a whole number of seconds from 1 to 300")),
                 read(EnvironmentVariable.SHUTDOWN_DRAIN_SECONDS, "app.shutdown.drain-seconds",
-                        intInRange(0, 300, "a whole number of seconds from 0 to 300")));
+                        intInRange(0, 300, "a whole number of seconds from 0 to 300")),
+                read(EnvironmentVariable.API_HEADER_TIMEOUT_SECONDS, "app.server.header-timeout-seconds",
+                        intInRange(1, 300, "a whole number of seconds from 1 to 300")));
     }
 
     /** The standard variables are read in upper case, else in lower case, as curl does. */

@@ -7,6 +7,8 @@ import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
 
 import org.slf4j.Logger;
@@ -33,7 +35,7 @@ public final class AdvisoryLock implements AutoCloseable {
 
     private final Connection connection;
     private final long key;
-    private final Thread heartbeat;
+    private ScheduledFuture<?> heartbeat;
     private volatile long lastBeatNanos = System.nanoTime();
     private volatile boolean lost;
     private volatile boolean closed;
@@ -41,13 +43,16 @@ public final class AdvisoryLock implements AutoCloseable {
     private AdvisoryLock(Connection connection, long key) {
         this.connection = connection;
         this.key = key;
-        this.heartbeat = new Thread(this::beat, "bqmc-run-lock-heartbeat");
-        heartbeat.setDaemon(true);
     }
 
-    /** Takes the lock if it is free; empty when another session holds it. */
-    public static Optional<AdvisoryLock> tryAcquire(DatabaseUrl url, long key) throws SQLException {
-        Connection c = url.connect(Database.postgresProperties((int) LEASE.toSeconds()));
+    /**
+     * Takes the lock if it is free; empty when another session holds it.
+     *
+     * @param heartbeats where the lock's heartbeat runs, every {@link #HEARTBEAT} until it is closed or lost
+     */
+    public static Optional<AdvisoryLock> tryAcquire(DatabaseUrl url, long key, ScheduledExecutorService heartbeats)
+            throws SQLException {
+        Connection c = url.connect(ConnectionPool.postgresProperties((int) LEASE.toSeconds()));
         try {
             try (Statement s = c.createStatement()) {
                 s.execute("SET idle_session_timeout = " + IDLE_SESSION_TIMEOUT.toMillis());
@@ -67,7 +72,10 @@ public final class AdvisoryLock implements AutoCloseable {
             throw e;
         }
         AdvisoryLock lock = new AdvisoryLock(c, key);
-        lock.heartbeat.start();
+        synchronized (lock) {
+            lock.heartbeat = heartbeats.scheduleWithFixedDelay(lock::beat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(),
+                    TimeUnit.MILLISECONDS);
+        }
         return Optional.of(lock);
     }
 
@@ -80,28 +88,18 @@ public final class AdvisoryLock implements AutoCloseable {
         return !lost && !closed;
     }
 
-    private void beat() {
-        while (!closed && !lost) {
-            try {
-                TimeUnit.MILLISECONDS.sleep(HEARTBEAT.toMillis());
-            } catch (InterruptedException e) {
-                return;
-            }
-            if (!held()) {
-                return;
-            }
-            synchronized (this) {
-                if (closed) {
-                    return;
-                }
-                try (Statement s = connection.createStatement()) {
-                    s.execute("SELECT 1");
-                    lastBeatNanos = System.nanoTime();
-                } catch (SQLException e) {
-                    lost = true;
-                    LOG.warn("run lock lost: its session ended ({})", e.getMessage());
-                }
-            }
+    private synchronized void beat() {
+        if (closed || !held()) {
+            heartbeat.cancel(false);
+            return;
+        }
+        try (Statement s = connection.createStatement()) {
+            s.execute("SELECT 1");
+            lastBeatNanos = System.nanoTime();
+        } catch (SQLException e) {
+            lost = true;
+            heartbeat.cancel(false);
+            LOG.warn("run lock lost: its session ended ({})", e.getMessage());
         }
     }
 
@@ -112,7 +110,7 @@ public final class AdvisoryLock implements AutoCloseable {
             return;
         }
         closed = true;
-        heartbeat.interrupt();
+        heartbeat.cancel(false);
         try (PreparedStatement ps = connection.prepareStatement("SELECT pg_advisory_unlock(?)")) {
             ps.setLong(1, key);
             ps.execute();

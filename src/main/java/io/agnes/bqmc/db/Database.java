@@ -1,136 +1,186 @@
 package io.agnes.bqmc.db;
 
-import java.nio.file.Files;
+import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.sql.Connection;
 import java.sql.SQLException;
-import java.util.Properties;
+import java.sql.SQLFeatureNotSupportedException;
+import java.util.List;
+import java.util.logging.Logger;
 
-import com.zaxxer.hikari.HikariConfig;
+import javax.sql.DataSource;
+
 import com.zaxxer.hikari.HikariDataSource;
 
 /**
- * Opens the system database as a bounded connection pool. A database that cannot be opened
- * (missing directory, a file locked by another process, a server that refuses) fails here, with
- * the driver's reason and the URL without its credentials.
+ * The system database as every part of the service sees it: a bounded connection pool
+ * ({@link ConnectionPool}) that knows its {@link Dialect}, with our tables prepared in it. On a
+ * DuckDB file it recovers by itself from a failed write or a file deleted or replaced under it
+ * ({@link DuckDbRecovery}).
  */
-public final class Database {
+public final class Database implements DataSource, AutoCloseable {
 
-    /**
-     * Connections per replica: the cache writer (one thread), the run's registry read and
-     * history rows, and the API's status reads beside them. The lookups never hold one.
-     */
-    public static final int POOL_SIZE = 10;
-
-    /** How long to wait for a server to accept a new connection. */
-    static final int CONNECT_TIMEOUT_SECONDS = 5;
-
-    /**
-     * How long a caller waits for a connection from the pool: while the database is unreachable
-     * an API request answers 503 within 2 s, rather than after the server's connect timeout.
-     */
-    static final long POOL_WAIT_MS = 1500;
-
-    /** No statement of ours takes long; one that does is stuck. */
-    static final int STATEMENT_TIMEOUT_SECONDS = 60;
-
-    /**
-     * A transaction left open by a frozen or vanished client holds its row locks; the server
-     * ends it after this long, so the replica that takes over is never blocked for longer.
-     */
-    static final int IDLE_IN_TRANSACTION_SECONDS = 30;
-
-    private Database() {
+    /** Our tables in a freshly opened database: created if missing, brought up to date. */
+    @FunctionalInterface
+    public interface Preparation {
+        void prepare(Connection c) throws SQLException;
     }
 
-    /** @param poolSize the most connections the pool opens: on PostgreSQL each is a server process */
-    public static HikariDataSource open(DatabaseUrl url, int poolSize) throws SQLException {
-        createParentDirectory(url.jdbcUrl());
-        HikariConfig config = new HikariConfig();
-        config.setPoolName("bqmc-db");
-        config.setJdbcUrl(url.jdbcUrl());
-        config.setUsername(url.user());
-        config.setPassword(url.password());
-        config.setMaximumPoolSize(poolSize);
-        config.setMinimumIdle(1);
-        config.setConnectionTimeout(POOL_WAIT_MS);
-        if (url.dialect() == Dialect.POSTGRESQL) {
-            config.setDataSourceProperties(postgresProperties(STATEMENT_TIMEOUT_SECONDS));
-        } else if (duckDbFile(url.jdbcUrl()) != null) {
-            config.setDataSourceProperties(duckDbProperties());
-        }
-        // fail the start with the driver's own reason rather than after a timeout
-        config.setInitializationFailTimeout(1);
-        try {
-            return new HikariDataSource(config);
-        } catch (RuntimeException e) {
-            throw new SQLException("cannot open database " + url + ": " + rootMessage(e), e);
-        }
-    }
+    private final DatabaseUrl url;
+    private final int poolSize;
+    private final Preparation preparation;
+    /** Null unless the database is a DuckDB file. */
+    private final DuckDbRecovery recovery;
+    private volatile HikariDataSource pool;
 
-    /** The PostgreSQL driver's settings for a connection of ours: timeouts, keepalive, and a name in pg_stat_activity. */
-    static Properties postgresProperties(int socketTimeoutSeconds) {
-        Properties p = new Properties();
-        p.setProperty("ApplicationName", "bq-metadata-cache");
-        p.setProperty("connectTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
-        p.setProperty("loginTimeout", Integer.toString(CONNECT_TIMEOUT_SECONDS));
-        p.setProperty("socketTimeout", Integer.toString(socketTimeoutSeconds));
-        p.setProperty("tcpKeepAlive", "true");
-        p.setProperty("options", "-c statement_timeout=" + STATEMENT_TIMEOUT_SECONDS * 1000
-                + " -c idle_in_transaction_session_timeout=" + IDLE_IN_TRANSACTION_SECONDS * 1000);
-        return p;
+    private Database(DatabaseUrl url, int poolSize, Preparation preparation, List<String> ownTables,
+                     boolean recovers) {
+        this.url = url;
+        this.poolSize = poolSize;
+        this.preparation = preparation;
+        Path file = url.dialect() == Dialect.DUCKDB ? ConnectionPool.duckDbFile(url.jdbcUrl()) : null;
+        this.recovery = file == null || !recovers ? null : new DuckDbRecovery(url, file, preparation, ownTables);
     }
 
     /**
-     * DuckDB's allocator (jemalloc on Linux) may keep up to 128 MB it no longer uses after a task
-     * before it flushes; the service's statements need a few MB. (The rest of the allocator's
-     * settings can only come from the environment: DUCKDB_JE_MALLOC_CONF in deploy/.) No
-     * {@code memory_limit}: a 100,000-row registry import in one transaction needs more than a
-     * tight cap allows, and a 32 MB cap did not lower the peak (docs/BENCHMARKS.md, B9).
+     * Opens the pool and prepares our tables.
+     *
+     * @param ownTables the tables {@code preparation} creates: rebuilt after a failed write
+     * @throws SQLException naming the database and the reason, when it cannot be opened or prepared
      */
-    static Properties duckDbProperties() {
-        Properties p = new Properties();
-        p.setProperty("allocator_flush_threshold", DUCKDB_ALLOCATOR_FLUSH_THRESHOLD);
-        return p;
+    public static Database open(DatabaseUrl url, int poolSize, Preparation preparation, List<String> ownTables)
+            throws SQLException {
+        Database database = new Database(url, poolSize, preparation, ownTables, true);
+        database.pool = database.openPool();
+        return database;
     }
 
-    /** Unused memory DuckDB's allocator may keep after a task. */
-    static final String DUCKDB_ALLOCATOR_FLUSH_THRESHOLD = "8MB";
+    /**
+     * A pool someone else opened and prepared, as the database of components under test that
+     * control its connections: no preparation, no recovery.
+     */
+    public static Database using(HikariDataSource pool) {
+        Database database = new Database(DatabaseUrl.parse(pool.getJdbcUrl()), pool.getMaximumPoolSize(), c -> { },
+                List.of(), false);
+        database.pool = pool;
+        return database;
+    }
 
-    /** DuckDB creates the file but not its directory; {@code data/} should just work. */
-    private static void createParentDirectory(String url) {
-        Path file = duckDbFile(url);
-        if (file == null) {
-            return;
+    private HikariDataSource openPool() throws SQLException {
+        HikariDataSource opened = ConnectionPool.open(url, poolSize, recovery);
+        try (Connection c = opened.getConnection()) {
+            preparation.prepare(c);
+        } catch (SQLException e) {
+            opened.close();
+            throw new SQLException("cannot prepare database " + url + ": " + e.getMessage(), e);
         }
-        try {
-            Files.createDirectories(file.toAbsolutePath().getParent());
-        } catch (Exception ignored) {
-            // the driver's own error on open names the problem better
+        if (recovery != null) {
+            recovery.opened();
+        }
+        return opened;
+    }
+
+    /** For the recovery: the pool closed (the last connection closes DuckDB's instance) and opened anew. */
+    void reopen() throws SQLException {
+        // Hikari waits for the connections in use to come back
+        pool.close();
+        pool = openPool();
+    }
+
+    public Dialect dialect() {
+        return url.dialect();
+    }
+
+    public DatabaseUrl url() {
+        return url;
+    }
+
+    /** Called once a new instance of the file takes writes again (after a delete, a replace, a full disk). */
+    public void onRecovery(Runnable listener) {
+        if (recovery != null) {
+            recovery.onRecovery(listener);
         }
     }
 
-    /** The file of a {@code jdbc:duckdb:} URL; null for another database or an in-memory one. */
-    static Path duckDbFile(String url) {
-        String prefix = "jdbc:duckdb:";
-        if (!url.startsWith(prefix)) {
-            return null;
-        }
-        String file = url.substring(prefix.length());
-        int query = file.indexOf('?');
-        if (query >= 0) {
-            file = file.substring(0, query);
-        }
-        if (file.isEmpty() || file.startsWith(":memory:")) {
-            return null;
-        }
-        return Path.of(file);
+    /** Why writes to the database fail now, or null. */
+    public String failure() {
+        return recovery == null ? null : recovery.failure();
     }
 
-    public static String rootMessage(Throwable e) {
-        Throwable t = e;
-        while (t.getCause() != null && t.getCause() != t) {
-            t = t.getCause();
+    /**
+     * Before work that exists to write (a run): a failing DuckDB file is reopened now if it can
+     * be, else the reason is thrown, rather than the work going on to fail every write.
+     */
+    public void checkWritable() throws SQLException {
+        if (recovery != null) {
+            recovery.beforeConnection(this);
+            String failure = recovery.failure();
+            if (failure != null) {
+                throw new SQLException("database " + url + " cannot be written: " + failure);
+            }
         }
-        return t.getMessage() == null ? t.getClass().getSimpleName() : t.getMessage();
+    }
+
+    /** The pool in use now: for its figures (connections), not to keep. */
+    public HikariDataSource pool() {
+        return pool;
+    }
+
+    @Override
+    public Connection getConnection() throws SQLException {
+        if (recovery != null) {
+            recovery.beforeConnection(this);
+        }
+        return pool.getConnection();
+    }
+
+    @Override
+    public Connection getConnection(String username, String password) throws SQLException {
+        throw new SQLFeatureNotSupportedException("the system database has its credentials");
+    }
+
+    @Override
+    public void close() {
+        pool.close();
+    }
+
+    // the rest of DataSource: the pool's
+
+    @Override
+    public PrintWriter getLogWriter() throws SQLException {
+        return pool.getLogWriter();
+    }
+
+    @Override
+    public void setLogWriter(PrintWriter out) throws SQLException {
+        pool.setLogWriter(out);
+    }
+
+    @Override
+    public void setLoginTimeout(int seconds) throws SQLException {
+        pool.setLoginTimeout(seconds);
+    }
+
+    @Override
+    public int getLoginTimeout() throws SQLException {
+        return pool.getLoginTimeout();
+    }
+
+    @Override
+    public Logger getParentLogger() {
+        return Logger.getLogger(Database.class.getName());
+    }
+
+    @Override
+    public <T> T unwrap(Class<T> iface) throws SQLException {
+        if (iface.isInstance(this)) {
+            return iface.cast(this);
+        }
+        return pool.unwrap(iface);
+    }
+
+    @Override
+    public boolean isWrapperFor(Class<?> iface) throws SQLException {
+        return iface.isInstance(this) || pool.isWrapperFor(iface);
     }
 }

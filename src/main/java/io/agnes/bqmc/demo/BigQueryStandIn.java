@@ -9,7 +9,6 @@ import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Executors;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -43,11 +42,7 @@ public final class BigQueryStandIn implements AutoCloseable {
         HttpServer server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
         BigQueryStandIn standIn = new BigQueryStandIn(server);
         server.createContext("/", standIn::handle);
-        server.setExecutor(Executors.newFixedThreadPool(4, r -> {
-            Thread t = new Thread(r, "bigquery-stand-in");
-            t.setDaemon(true);
-            return t;
-        }));
+        // no executor: each answer is a small file read at once, so the server's own thread serves them
         server.start();
         return standIn;
     }

@@ -14,6 +14,7 @@ import java.util.Optional;
 
 import javax.sql.DataSource;
 
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.db.Tables;
 import io.agnes.bqmc.db.Fence;
@@ -30,7 +31,7 @@ public class RunHistory {
 
     public static final int KEEP = 200;
 
-    /** Ours, hence the prefix: the service creates it, and may rebuild it (db.SystemDatabase). */
+    /** Ours, hence the prefix: the service creates it, and may rebuild it (db.Database). */
     public static final String TABLE = "bqmc_run_history";
 
     private static final String RUNNING = "running";
@@ -42,9 +43,9 @@ public class RunHistory {
     private final Dialect dialect;
     private final String selectColumns;
 
-    public RunHistory(DataSource dataSource, Dialect dialect) {
-        this.dataSource = dataSource;
-        this.dialect = dialect;
+    public RunHistory(Database database) {
+        this.dataSource = database;
+        this.dialect = database.dialect();
         this.selectColumns = String.format(COLUMNS, dialect.epochMicros("started_at"), dialect.epochMicros("finished_at"));
     }
 

@@ -4,19 +4,18 @@ import java.sql.Connection;
 import java.util.Map;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
-import io.agnes.bqmc.db.SystemDatabase;
+import io.agnes.bqmc.db.Database;
 
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
 /**
  * Readiness: DOWN while the system database cannot hand out a working connection, or cannot be
- * written (a full disk, a file deleted under it: {@link SystemDatabase}); asking is also what
+ * written (a full disk, a file deleted under it: {@link Database}); asking is also what
  * makes it try to recover, so an idle service heals as soon as it can. Answers
  * within {@link #ANSWER_SECONDS} whatever the database does: a pool waiting for a server that
  * is gone would otherwise hold the probe for its whole connection timeout. One probe of the
@@ -28,17 +27,15 @@ public class DatabaseHealthCheck extends AbstractHealthCheck {
 
     private static final String UNREACHABLE = "database unreachable: ";
 
-    private final SystemDatabase dataSource;
+    private final Database dataSource;
     private final DatabaseOutage outage;
-    private final ExecutorService prober = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "bqmc-database-probe");
-        t.setDaemon(true);
-        return t;
-    });
+    /** One probe at a time, on a thread of Camel's: a caller waits at most {@link #ANSWER_SECONDS} for it. */
+    private final ExecutorService prober;
     private Future<String> probe;
 
-    public DatabaseHealthCheck(SystemDatabase dataSource, DatabaseOutage outage) {
+    public DatabaseHealthCheck(Database dataSource, DatabaseOutage outage, ExecutorService prober) {
         super("bqmc", "database");
+        this.prober = prober;
         this.dataSource = dataSource;
         this.outage = outage;
     }

@@ -7,7 +7,6 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
@@ -42,11 +41,8 @@ public class RefreshMetrics implements RefreshEvents {
     private final Duration interval;
     private volatile Snapshot snapshot;
     private final AtomicBoolean reading = new AtomicBoolean();
-    private final ExecutorService reader = Executors.newSingleThreadExecutor(r -> {
-        Thread t = new Thread(r, "bqmc-history-reader");
-        t.setDaemon(true);
-        return t;
-    });
+    /** Reads the history in the background, on a thread of Camel's: a scrape never waits for the database. */
+    private final ExecutorService reader;
 
     /** The newest run and the newest successful one, as read at {@code readAt}. */
     private record Snapshot(RunRecord lastRun, Instant lastSuccess, Instant readAt) {
@@ -57,8 +53,10 @@ public class RefreshMetrics implements RefreshEvents {
      * @param interval          the timer's interval, exported for alert rules to compare against
      */
     public RefreshMetrics(MeterRegistry registry, SingleFlightRoutePolicy singleFlight, RunHistory history,
-                          BooleanSupplier credentialsUsable, Duration interval, String replica, Clock clock)
+                          BooleanSupplier credentialsUsable, Duration interval, String replica, Clock clock,
+                          ExecutorService reader)
             throws SQLException {
+        this.reader = reader;
         this.clock = clock;
         this.registry = registry;
         this.history = history;

@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Optional;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 
 import io.agnes.bqmc.db.AdvisoryLock;
@@ -39,14 +40,17 @@ public class ClusterRunGate implements RunGate {
     private final DatabaseUrl url;
     private final RunHistory history;
     private final Duration notDueWindow;
+    private final ScheduledExecutorService heartbeats;
     private volatile Held held;
 
     /**
      * @param interval the timer's interval; a tick gives way to a run that started less than
      *                 this ago, less a tenth (at most a minute) for the timers' own jitter
+     * @param heartbeats where the held lock's heartbeat runs
      */
-    public ClusterRunGate(DatabaseUrl url, RunHistory history, Duration interval) {
+    public ClusterRunGate(DatabaseUrl url, RunHistory history, Duration interval, ScheduledExecutorService heartbeats) {
         this.url = url;
+        this.heartbeats = heartbeats;
         this.history = history;
         Duration slack = interval.dividedBy(10);
         this.notDueWindow = interval.minus(slack.compareTo(Duration.ofMinutes(1)) > 0 ? Duration.ofMinutes(1) : slack);
@@ -60,7 +64,7 @@ public class ClusterRunGate implements RunGate {
         }
         AdvisoryLock lock;
         try {
-            Optional<AdvisoryLock> acquired = AdvisoryLock.tryAcquire(url, LOCK_KEY);
+            Optional<AdvisoryLock> acquired = AdvisoryLock.tryAcquire(url, LOCK_KEY, heartbeats);
             if (acquired.isEmpty()) {
                 throw inFlightElsewhere();
             }

@@ -1,36 +1,52 @@
 package io.agnes.bqmc.refresh;
 
-import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.RejectedExecutionHandler;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
-import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicInteger;
+
+import org.apache.camel.CamelContext;
+import org.apache.camel.builder.ThreadPoolProfileBuilder;
+import org.apache.camel.spi.ThreadPoolProfile;
 
 /**
- * The run's lookup threads ({@code bqRefreshPool}) and the bound on its BigQuery requests:
- * at most {@code AGNES_BQ_METADATA_REFRESH_CONCURRENCY} in flight at once ({@link #slots}), on
- * that many threads plus one, and a short queue whose {@code offer} waits for room. With the
- * split streaming its rows, that wait is the back-pressure that keeps a 100,000-table run to a
- * page of rows and a few queued tables. A Camel thread pool profile cannot express it: a full
- * queue there either rejects the task or runs it on the submitting thread, past the bound.
+ * The run's lookup threads ({@code bqRefreshPool}, a pool of Camel's) and the bound on its
+ * BigQuery requests: at most {@code AGNES_BQ_METADATA_REFRESH_CONCURRENCY} in flight at once
+ * ({@link #inSlot}), on that many threads plus one, and a short queue. A profile's full queue
+ * refuses a task or runs it on the submitting thread, past the bound; here the submitting thread
+ * waits for room instead. With the split streaming its rows, that wait is the back-pressure that
+ * keeps a 100,000-table run to a page of rows and a few queued tables.
  * <p>
- * The one thread more is the split's: Camel runs a parallel split's own step (take the next
- * row, hand it over, schedule itself again) as a task on this same pool, and that task spends
- * most of its time waiting for room in the queue. With exactly {@code concurrency} threads, one
- * of them was nearly always that task, and a run at concurrency 32 made 31 requests at a time
- * (docs/BENCHMARKS.md, B10). The slots, not the thread count, are the bound.
+ * The one thread more is the split's: Camel runs a parallel split's own step (take the next row,
+ * hand it over, schedule itself again) as a task on this same pool, and that task spends most of
+ * its time waiting for room. With exactly {@code concurrency} threads a run kept one request
+ * fewer in flight than it may (docs/BENCHMARKS.md, B10). The slots, not the threads, are the bound.
  */
-public final class LookupPool extends ThreadPoolExecutor {
+public final class LookupPool {
 
     /** Tables queued per lookup thread: enough that no thread waits for the split to hand it one. */
     static final int QUEUED_PER_THREAD = 4;
 
+    private final ExecutorService executor;
     private final Semaphore slots;
 
-    public LookupPool(int concurrency) {
-        super(concurrency + 1, concurrency + 1, 60, TimeUnit.SECONDS,
-                new WaitingQueue(concurrency * QUEUED_PER_THREAD), new Named());
+    public LookupPool(CamelContext context, int concurrency) {
+        ThreadPoolProfile profile = new ThreadPoolProfileBuilder("bqRefreshPool")
+                .poolSize(concurrency + 1).maxPoolSize(concurrency + 1)
+                .maxQueueSize(concurrency * QUEUED_PER_THREAD).build();
+        this.executor = context.getExecutorServiceManager().newThreadPool(this, "bqmc-lookup", profile);
+        if (!(executor instanceof ThreadPoolExecutor pool)) {
+            throw new IllegalStateException("Camel's thread pool is a " + executor.getClass().getName()
+                    + ", not a ThreadPoolExecutor whose full queue can be waited on");
+        }
+        pool.setRejectedExecutionHandler(new WaitForRoom());
         this.slots = new Semaphore(concurrency);
+    }
+
+    /** The executor the run's split hands its tables to. */
+    public ExecutorService executor() {
+        return executor;
     }
 
     /** Runs one BigQuery attempt of a run inside one of the run's {@code concurrency} slots. */
@@ -43,33 +59,20 @@ public final class LookupPool extends ThreadPoolExecutor {
         }
     }
 
-    /** A bounded queue whose {@code offer}, which the executor calls, waits for room instead of refusing. */
-    private static final class WaitingQueue extends LinkedBlockingQueue<Runnable> {
-
-        WaitingQueue(int capacity) {
-            super(capacity);
-        }
+    /** A full queue: the submitting thread waits for room rather than the task being refused. */
+    private static final class WaitForRoom implements RejectedExecutionHandler {
 
         @Override
-        public boolean offer(Runnable task) {
+        public void rejectedExecution(Runnable task, ThreadPoolExecutor pool) {
+            if (pool.isShutdown()) {
+                throw new RejectedExecutionException("the lookup pool is stopped");
+            }
             try {
-                put(task);
-                return true;
+                pool.getQueue().put(task);
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                return false;
+                throw new RejectedExecutionException("interrupted while waiting for room in the lookup pool", e);
             }
-        }
-    }
-
-    private static final class Named implements java.util.concurrent.ThreadFactory {
-        private final AtomicInteger n = new AtomicInteger();
-
-        @Override
-        public Thread newThread(Runnable r) {
-            Thread t = new Thread(r, "bqmc-lookup-" + n.incrementAndGet());
-            t.setDaemon(true);
-            return t;
         }
     }
 }

@@ -4,9 +4,7 @@ import java.sql.SQLException;
 
 import io.agnes.bqmc.bigquery.RetryableBigQueryException;
 import io.agnes.bqmc.registry.RegistryTable;
-import org.apache.camel.Exchange;
 import org.apache.camel.LoggingLevel;
-import org.apache.camel.ProducerTemplate;
 import org.apache.camel.ShutdownRoute;
 import org.apache.camel.builder.RouteBuilder;
 
@@ -14,7 +12,8 @@ import org.apache.camel.builder.RouteBuilder;
  * The refresh pipeline. {@code direct:refresh-all} reads the remote BigQuery rows and splits
  * them over the bounded {@code bqRefreshPool}; every row goes through {@code direct:refresh-table}
  * (resolve, one lookup with redelivery, one batched cache write). {@code direct:refresh-one}
- * serves the single-table endpoint through the same per-table route. What each step does lives
+ * serves the single-table endpoint: the table's registry row read over camel-jdbc, then the same
+ * per-table route. What each step does lives
  * in {@link RefreshSteps}; this class only says in which order, on which threads, and with which
  * retries.
  */
@@ -26,7 +25,6 @@ public class RefreshRoutes extends RouteBuilder {
     private final int bigQueryMaxAttempts;
     private final long retryInitialDelayMs;
     private final long retryMaxDelayMs;
-    private ProducerTemplate template;
 
     /**
      * @param bigQueryMaxAttempts {@code BIGQUERY_MAX_ATTEMPTS}
@@ -43,7 +41,6 @@ public class RefreshRoutes extends RouteBuilder {
         RefreshSteps steps = getContext().getRegistry().lookupByNameAndType("refreshSteps", RefreshSteps.class);
         RegistryTable registry = getContext().getRegistry().lookupByNameAndType("registryTable", RegistryTable.class);
         SingleRefreshes single = getContext().getRegistry().lookupByNameAndType("singleRefreshes", SingleRefreshes.class);
-        template = getContext().createProducerTemplate();
 
         // refresh-all and refresh-one hand every failure back to their caller (timer or API),
         // which decides what it means; an error handler here would mark it exhausted and hide it.
@@ -54,27 +51,31 @@ public class RefreshRoutes extends RouteBuilder {
                 .onCompletion().onFailureOnly().process(steps::runFailed).end()
                 .process(steps::startRun)
                 .process(steps::takeOn)
-                // streamed: rows are read a page at a time as the pool takes them, and the pool's queue is bounded
-                .split(body(), new RunTally()).streaming().parallelProcessing().executorService("bqRefreshPool")
-                    .process(steps::beginTable)
-                    .to("direct:refresh-table")
+                // a page of rows at a time, read over camel-jdbc; each page's rows go to the pool as it
+                // takes them, and the pool's queue is bounded
+                .loopDoWhile(steps::morePages)
+                    .setBody(constant(registry.selectRemotePage()))
+                    .to("jdbc:dataSource?useHeadersAsParameters=true&outputType=SelectList")
+                    .process(steps::page)
+                    .split(body(), new RunTally()).streaming().parallelProcessing().executorService("bqRefreshPool")
+                        .process(steps::beginTable)
+                        .to("direct:refresh-table")
+                    .end()
                 .end()
                 .process(steps::finishRun);
 
         // bounded, and one lookup per table however many ask at once (SingleRefreshes)
         from("direct:refresh-one").routeId("refresh-one").shutdownRoute(ShutdownRoute.Defer)
                 .errorHandler(noErrorHandler())
-                .process(e -> e.getMessage().setBody(single.refresh(
-                        e.getMessage().getHeader(RegistryTable.ID_PARAMETER, String.class),
-                        () -> refreshNow(e))));
-
-        from("direct:refresh-one-now").routeId("refresh-one-now").shutdownRoute(ShutdownRoute.Defer)
-                .errorHandler(noErrorHandler())
-                .setBody(constant(registry.selectById()))
-                .to("jdbc:dataSource?useHeadersAsParameters=true&outputType=SelectList")
-                .process(steps::beginSingle)
-                .to("direct:refresh-table")
-                .process(steps::answerSingle);
+                .process(single::enter)
+                .filter(exchangeProperty(SingleRefreshes.JOINED).isNull())
+                    .setBody(constant(registry.selectById()))
+                    .to("jdbc:dataSource?useHeadersAsParameters=true&outputType=SelectList")
+                    .process(steps::beginSingle)
+                    .to("direct:refresh-table")
+                    .process(steps::answerSingle)
+                    .process(single::answered)
+                .end();
 
         from("direct:refresh-table").routeId("refresh-table").shutdownRoute(ShutdownRoute.Defer)
                 // continued, not handled: a handled exception would also end the caller's route (the split)
@@ -111,15 +112,5 @@ public class RefreshRoutes extends RouteBuilder {
                     .process(steps::lookupBroke)
                 .end()
                 .process(steps::lookup);
-    }
-
-    /** The single-table route for this exchange's table; its own failures come back as they were thrown. */
-    private TableRefreshResult refreshNow(Exchange exchange) throws Exception {
-        Exchange done = template.send("direct:refresh-one-now", e -> e.getMessage().setHeader(RegistryTable.ID_PARAMETER,
-                exchange.getMessage().getHeader(RegistryTable.ID_PARAMETER)));
-        if (done.getException() != null) {
-            throw done.getException();
-        }
-        return done.getMessage().getBody(TableRefreshResult.class);
     }
 }

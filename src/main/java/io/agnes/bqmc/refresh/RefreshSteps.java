@@ -4,6 +4,7 @@ import java.sql.SQLException;
 import java.util.List;
 import java.util.Map;
 
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.bigquery.FailureClassifier;
 import io.agnes.bqmc.bigquery.LookupResult;
 import io.agnes.bqmc.bigquery.RetryableBigQueryException;
@@ -19,7 +20,6 @@ import io.agnes.bqmc.registry.UnknownTableException;
 import io.agnes.bqmc.support.LogContext;
 import io.agnes.bqmc.support.LogText;
 import io.agnes.bqmc.support.Times;
-import javax.sql.DataSource;
 
 import org.apache.camel.Exchange;
 import org.apache.camel.RuntimeCamelException;
@@ -44,7 +44,9 @@ public class RefreshSteps {
     private final RefreshEvents events;
     private final String replica;
     private final RegistryTable registry;
-    private final DataSource dataSource;
+    private final Database dataSource;
+
+    private static final String MORE_PAGES = "bqmc.more-registry-pages";
     private final LookupPool pool;
 
     /**
@@ -52,7 +54,7 @@ public class RefreshSteps {
      * @param pool    the runs' lookup threads, whose slots bound a run's requests in flight
      */
     public RefreshSteps(TargetResolver resolver, TableLookup lookup, RunHistory history, PendingTables pending,
-                        RefreshEvents events, String replica, RegistryTable registry, DataSource dataSource,
+                        RefreshEvents events, String replica, RegistryTable registry, Database dataSource,
                         LookupPool pool) {
         this.pool = pool;
         this.registry = registry;
@@ -68,6 +70,7 @@ public class RefreshSteps {
     /** The run's {@code running} row: it names the run in flight to every replica, and fences its writes. */
     public void startRun(Exchange exchange) throws SQLException {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
+        dataSource.checkWritable();
         history.started(run.runId(), run.startedAt(), run.trigger(), replica);
     }
 
@@ -79,7 +82,27 @@ public class RefreshSteps {
     public void takeOn(Exchange exchange) {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         pending.run(run.startedAt());
-        exchange.getMessage().setBody(registry.remoteBigQueryPages(dataSource));
+        exchange.setProperty(RunTally.COUNTS, new RunTally.Counts());
+        exchange.setProperty(MORE_PAGES, true);
+        exchange.getMessage().setHeader(RegistryTable.AFTER_PARAMETER, "");
+        exchange.getMessage().setHeader(RegistryTable.FIRST_PARAMETER, true);
+    }
+
+    /** Whether the registry may hold rows after the last page read. */
+    public boolean morePages(Exchange exchange) {
+        return exchange.getProperty(MORE_PAGES, false, Boolean.class);
+    }
+
+    /** A page of the run's rows, read by camel-jdbc: the next one starts after its last id. */
+    public void page(Exchange exchange) {
+        List<RegistryRow> rows = rows(exchange);
+        if (rows.size() < RegistryTable.PAGE) {
+            exchange.setProperty(MORE_PAGES, false);
+        } else {
+            exchange.getMessage().setHeader(RegistryTable.AFTER_PARAMETER, rows.get(rows.size() - 1).id());
+            exchange.getMessage().setHeader(RegistryTable.FIRST_PARAMETER, false);
+        }
+        exchange.getMessage().setBody(rows);
     }
 
     /** One row of the run's split. */
@@ -256,8 +279,7 @@ public class RefreshSteps {
     public void finishRun(Exchange exchange) {
         pending.run(null);
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
-        // no remote rows: the split produced nothing to tally
-        RunTally.Counts counts = exchange.getMessage().getBody() instanceof RunTally.Counts c ? c : new RunTally.Counts();
+        RunTally.Counts counts = exchange.getProperty(RunTally.COUNTS, RunTally.Counts.class);
         RunRecord record = counts.toRecord(run, Times.now(), replica);
         try (LogContext context = LogContext.run(run.runId())) {
             finish(record, counts, run);

@@ -10,10 +10,14 @@ import org.apache.camel.AggregationStrategy;
 import org.apache.camel.Exchange;
 
 /**
- * Counts the split's per-table outcomes into one {@link Counts} body. Camel calls
- * {@link #aggregate} one exchange at a time even when the split runs in parallel.
+ * Counts the split's per-table outcomes into the run's {@link Counts} (the run exchange's
+ * property {@link #COUNTS}, kept across the pages the run splits one after the other). Camel
+ * calls {@link #aggregate} one exchange at a time even when the split runs in parallel.
  */
 public class RunTally implements AggregationStrategy {
+
+    /** The run exchange's property holding its {@link Counts}. */
+    public static final String COUNTS = "bqmc.run-counts";
 
     /** The kind of a table whose lookup worked but whose cache write did not. */
     static final String WRITE_FAILED = "write_failed";
@@ -57,8 +61,13 @@ public class RunTally implements AggregationStrategy {
 
     @Override
     public Exchange aggregate(Exchange oldExchange, Exchange newExchange) {
+        throw new UnsupportedOperationException("a run's tally needs the run's exchange");
+    }
+
+    @Override
+    public Exchange aggregate(Exchange oldExchange, Exchange newExchange, Exchange runExchange) {
         Exchange result = oldExchange == null ? newExchange : oldExchange;
-        Counts counts = oldExchange == null ? new Counts() : oldExchange.getMessage().getBody(Counts.class);
+        Counts counts = runExchange.getProperty(COUNTS, Counts.class);
         Object table = newExchange.getMessage().getBody();
         // a table whose refresh broke before it had a state counts as failed
         if (table instanceof TableRefresh refresh) {
@@ -66,7 +75,6 @@ public class RunTally implements AggregationStrategy {
         } else {
             counts.add(null, "unexpected");
         }
-        result.getMessage().setBody(counts);
         return result;
     }
 }

@@ -1,11 +1,14 @@
 package io.agnes.bqmc.refresh;
 
-import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+
+import io.agnes.bqmc.registry.RegistryTable;
+import org.apache.camel.Exchange;
+import org.apache.camel.support.SynchronizationAdapter;
 
 /**
  * Single-table refreshes, bounded like a run: at most {@code AGNES_BQ_METADATA_REFRESH_CONCURRENCY}
@@ -14,11 +17,19 @@ import java.util.concurrent.TimeUnit;
  * waited 11.6 s behind them.) A hand-written semaphore rather than the throttle EIP's
  * concurrent mode: that one forgets a permit held past ten seconds (CAMEL-24926), and a lookup
  * with retries holds one that long.
+ * <p>
+ * Two steps of the {@code refresh-one} route: {@link #enter} at its start, {@link #answered} at
+ * its end. The slot is given back when the caller's exchange completes, however it ends.
  */
 public class SingleRefreshes {
 
     /** A caller waits this long for a free slot, then gets a 503 rather than a hung request. */
     static final long WAIT_SECONDS = 60;
+
+    /** Set when this exchange took its answer from a refresh of the same table already in flight. */
+    public static final String JOINED = "bqmc.single-refresh-joined";
+
+    private static final String MINE = "bqmc.single-refresh";
 
     private final Semaphore slots;
     private final ConcurrentHashMap<String, CompletableFuture<TableRefreshResult>> inFlight = new ConcurrentHashMap<>();
@@ -27,29 +38,52 @@ public class SingleRefreshes {
         this.slots = new Semaphore(concurrency, true);
     }
 
-    /** The table's refresh: this caller's own, or the one already in flight for it. */
-    public TableRefreshResult refresh(String tableId, Callable<TableRefreshResult> work) throws Exception {
+    /**
+     * This exchange's table: its answer taken from the refresh already in flight (and
+     * {@link #JOINED} set), or a slot taken for this exchange's own refresh.
+     *
+     * @throws RefreshBusyException when no slot frees up in time
+     */
+    public void enter(Exchange exchange) throws Exception {
+        String tableId = exchange.getMessage().getHeader(RegistryTable.ID_PARAMETER, String.class);
         CompletableFuture<TableRefreshResult> mine = new CompletableFuture<>();
         CompletableFuture<TableRefreshResult> running = inFlight.putIfAbsent(tableId, mine);
         if (running != null) {
-            return joined(running);
+            exchange.getMessage().setBody(joined(running));
+            exchange.setProperty(JOINED, true);
+            return;
         }
         try {
             if (!slots.tryAcquire(WAIT_SECONDS, TimeUnit.SECONDS)) {
                 throw new RefreshBusyException(WAIT_SECONDS);
             }
-            try {
-                TableRefreshResult result = work.call();
-                mine.complete(result);
-                return result;
-            } finally {
-                slots.release();
-            }
-        } catch (Exception | Error e) {
+        } catch (Exception e) {
+            inFlight.remove(tableId, mine);
             mine.completeExceptionally(e);
             throw e;
-        } finally {
-            inFlight.remove(tableId, mine);
+        }
+        exchange.setProperty(MINE, mine);
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                if (!mine.isDone()) {
+                    Exception e = done.getException() != null ? done.getException()
+                            : done.getProperty(Exchange.EXCEPTION_CAUGHT, Exception.class);
+                    mine.completeExceptionally(e != null ? e
+                            : new IllegalStateException("the refresh of " + tableId + " ended without an answer"));
+                }
+                inFlight.remove(tableId, mine);
+                slots.release();
+            }
+        });
+    }
+
+    /** The end of this exchange's own refresh: whoever joined it gets its answer now. */
+    @SuppressWarnings("unchecked")
+    public void answered(Exchange exchange) {
+        CompletableFuture<TableRefreshResult> mine = exchange.getProperty(MINE, CompletableFuture.class);
+        if (mine != null) {
+            mine.complete(exchange.getMessage().getBody(TableRefreshResult.class));
         }
     }
 

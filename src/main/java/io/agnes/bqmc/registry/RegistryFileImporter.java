@@ -18,6 +18,7 @@ import java.util.TreeMap;
 
 import javax.sql.DataSource;
 
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.db.Transaction;
 import io.agnes.bqmc.support.LogText;
 import org.apache.camel.Header;
@@ -50,8 +51,8 @@ public class RegistryFileImporter {
     private final RegistryTable table;
     private final String upsert;
 
-    public RegistryFileImporter(DataSource dataSource, RegistryTable table) {
-        this.dataSource = dataSource;
+    public RegistryFileImporter(Database database, RegistryTable table) {
+        this.dataSource = database;
         this.table = table;
         this.upsert = table.hasBqFqn() ? String.format(UPSERT, ", bq_fqn", ", bq_fqn = excluded.bq_fqn")
                 : String.format(UPSERT, "", "");

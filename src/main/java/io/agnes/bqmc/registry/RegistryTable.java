@@ -37,6 +37,13 @@ public final class RegistryTable {
     /** The header camel-jdbc binds as the id of {@link #selectById()}. */
     public static final String ID_PARAMETER = "bqmc_table_id";
 
+    /** The headers camel-jdbc binds in {@link #selectRemotePage()}. */
+    public static final String AFTER_PARAMETER = "bqmc_after_id";
+    public static final String FIRST_PARAMETER = "bqmc_first_page";
+
+    /** Registry rows per page of a run: memory stays one page whatever the estate. */
+    public static final int PAGE = 1000;
+
     /** What a run needs to select and resolve its rows, and the registry file to write them. */
     private static final List<String> NEEDED = List.of(
             "id", "name", "source_type", "bucket", "source_table", "query_mode", "registered_by");
@@ -76,19 +83,16 @@ public final class RegistryTable {
                 + ", (" + IS_REMOTE_BIGQUERY + ") AS remote_bigquery";
     }
 
-    /** Every row a run refreshes, in id order. */
-    public String selectRemoteBigQuery() {
-        return "SELECT " + columns() + " FROM table_registry WHERE " + IS_REMOTE_BIGQUERY + " ORDER BY id";
-    }
-
     /**
-     * Every row a run refreshes, in id order, a page at a time.
-     *
-     * @param dataSource where table_registry is
+     * One page of the rows a run refreshes, in id order, for camel-jdbc: those after the id in the
+     * header {@link #AFTER_PARAMETER} (every row from the first while {@link #FIRST_PARAMETER} is
+     * true). Pages go by key, so rows added or removed meanwhile never shift them, and no
+     * connection or cursor is held between pages (one held open for a run paced at BigQuery's
+     * quota would outlive the server's timeouts).
      */
-    public RegistryPages remoteBigQueryPages(javax.sql.DataSource dataSource) {
-        return new RegistryPages(dataSource, "SELECT " + columns() + " FROM table_registry WHERE " + IS_REMOTE_BIGQUERY
-                + " AND (id > ? OR ?) ORDER BY id LIMIT ?");
+    public String selectRemotePage() {
+        return "SELECT " + columns() + " FROM table_registry WHERE " + IS_REMOTE_BIGQUERY
+                + " AND (id > :?" + AFTER_PARAMETER + " OR :?" + FIRST_PARAMETER + ") ORDER BY id LIMIT " + PAGE;
     }
 
     /** One row by id, for camel-jdbc with the id in the header {@link #ID_PARAMETER}. */

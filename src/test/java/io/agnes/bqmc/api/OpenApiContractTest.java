@@ -18,7 +18,7 @@ import com.networknt.schema.Schema;
 import com.networknt.schema.SchemaRegistry;
 import com.networknt.schema.SchemaRegistryConfig;
 import com.networknt.schema.dialect.Dialects;
-import io.agnes.bqmc.db.SystemDatabase;
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
 import io.agnes.bqmc.support.ApiClient;
@@ -204,7 +204,7 @@ class OpenApiContractTest {
         assertConforms(wrongMethod, errorRef, "DELETE " + STATUS + " 405");
 
         // the database gone: 500, as documented, and nothing of the internals
-        service.context().getRegistry().lookupByNameAndType("dataSource", SystemDatabase.class).close();
+        service.context().getRegistry().lookupByNameAndType("dataSource", Database.class).close();
         Answer broken = api.get(STATUS, analyst);
         assertDocumented("get", STATUS, broken, 500);
         assertThat(broken.json().get("detail").asText()).isEqualTo("Internal server error");

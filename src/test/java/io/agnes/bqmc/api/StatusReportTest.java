@@ -51,8 +51,9 @@ class StatusReportTest {
                     T0.minus(Duration.ofHours(1)));
             MovableClock clock = new MovableClock(T0.plusSeconds(60));
             Duration threshold = Duration.ofSeconds(120);
-            StatusReport report = new StatusReport(new CachedTables(db.dataSource(), db.dialect(), threshold),
-                    new RunHistory(db.dataSource(), db.dialect()), 60, threshold, clock);
+            StatusReport report = new StatusReport(new CachedTables(db.dataSource(), threshold),
+                    new RunHistory(db.dataSource()), 60, threshold, clock,
+                    java.util.concurrent.Executors.newSingleThreadScheduledExecutor());
             ObjectMapper json = new ObjectMapper();
 
             String first = new String(report.render(), java.nio.charset.StandardCharsets.UTF_8);

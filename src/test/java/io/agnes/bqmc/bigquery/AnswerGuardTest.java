@@ -1,7 +1,10 @@
 package io.agnes.bqmc.bigquery;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
 
+import java.time.Duration;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 
 import org.apache.http.HttpVersion;
@@ -11,6 +14,7 @@ import org.apache.http.entity.StringEntity;
 import org.apache.http.message.BasicHttpResponse;
 import org.apache.http.protocol.BasicHttpContext;
 import org.apache.http.protocol.HttpContext;
+import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -20,9 +24,34 @@ import org.junit.jupiter.api.Test;
  */
 class AnswerGuardTest {
 
+    private final ScheduledThreadPoolExecutor timer = new ScheduledThreadPoolExecutor(1);
+
+    AnswerGuardTest() {
+        // as Camel's scheduled pools are made (DefaultThreadPoolFactory)
+        timer.setRemoveOnCancelPolicy(true);
+    }
+
+    @AfterEach
+    void stopTimer() {
+        timer.shutdownNow();
+    }
+
+    @Test
+    void anAttemptPastItsDeadlineIsAborted() {
+        AnswerGuard guard = new AnswerGuard(50, timer);
+        HttpContext context = new BasicHttpContext();
+        HttpGet get = new HttpGet("http://127.0.0.1:9/bigquery/v2/projects/p/datasets/ds/tables/orders");
+
+        guard.process(get, context);
+        guard.startAttempt(context);
+
+        await().atMost(Duration.ofSeconds(5)).until(get::isAborted);
+        assertThat(AnswerGuard.deadlinePending(context)).isFalse();
+    }
+
     @Test
     void anAnsweredAttemptLeavesNoDeadlineBehind() throws Exception {
-        AnswerGuard guard = new AnswerGuard(TimeUnit.MINUTES.toMillis(5));
+        AnswerGuard guard = new AnswerGuard(TimeUnit.MINUTES.toMillis(5), timer);
         HttpContext context = new BasicHttpContext();
         HttpGet get = new HttpGet("http://127.0.0.1:9/bigquery/v2/projects/p/datasets/ds/tables/orders");
 
@@ -36,5 +65,6 @@ class AnswerGuardTest {
         guard.process(answer, context);
         assertThat(AnswerGuard.deadlinePending(context)).as("once it is answered").isFalse();
         assertThat(get.isAborted()).as("an answered attempt is not aborted").isFalse();
+        assertThat(timer.getQueue()).as("nothing of the request kept until the deadline").isEmpty();
     }
 }

@@ -1,10 +1,8 @@
 package io.agnes.bqmc.bigquery;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.awaitility.Awaitility.await;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 
 import io.agnes.bqmc.history.RunRecord;
@@ -15,9 +13,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * BIGQUERY_MAX_REQUESTS_PER_SECOND, against a stand-in that records every request and can
- * enforce a quota as Google does: no one-second window sees more than the limit plus one, the
- * run takes no longer than the pace needs, and when BigQuery says too many the whole run slows
- * down, every table still ends ok, and the pace climbs back.
+ * enforce a quota as Google does: no one-second window sees more than the limit plus one, and
+ * when BigQuery says too many the whole run slows down and every table still ends ok. (The pace's
+ * arithmetic, its halving and its climb back are RequestRatePaceTest's, on a clock of its own.)
  */
 class RequestRateTest {
 
@@ -48,8 +46,7 @@ class RequestRateTest {
             assertThat(standIn.requests()).isEqualTo(tables);
             assertThat(standIn.busiestSecond()).isLessThanOrEqualTo(limit + 1);
             double needed = 1000.0 * tables / limit;
-            assertThat(run.durationMs()).as("paced, and no slower than 1.05 x N / rate")
-                    .isBetween((long) (needed * (tables - 1) / tables) - 50, (long) (needed * 1.05));
+            assertThat(run.durationMs()).as("paced").isGreaterThanOrEqualTo((long) (needed * (tables - 1) / tables) - 50);
         }
     }
 
@@ -65,8 +62,6 @@ class RequestRateTest {
             assertThat(standIn.busiestSecond()).isLessThanOrEqualTo(limit + 1);
             RequestRate rate = service.context().getRegistry().lookupByNameAndType("bigQueryRequestRate", RequestRate.class);
             assertThat(rate.current()).as("slowed down").isLessThan(limit);
-            // the metric shows the pace, and the pace climbs back once BigQuery is quiet
-            await().atMost(Duration.ofSeconds(15)).until(() -> rate.current() == limit);
         }
     }
 }

@@ -19,6 +19,7 @@ import java.util.concurrent.locks.LockSupport;
 
 import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.bigquery.TableMetadata;
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.support.TestService;
 import org.junit.jupiter.api.AfterEach;
@@ -65,7 +66,7 @@ class CacheWriterTest {
         try (Connection c = TestService.openDuckDb(dir.resolve("cache.duckdb")); Statement s = c.createStatement()) {
             s.execute(CacheSchema.CREATE);
         }
-        writer = new CacheWriter(dataSource, Dialect.DUCKDB);
+        writer = new CacheWriter(Database.using(dataSource), java.util.concurrent.Executors.newSingleThreadExecutor());
         writer.start();
     }
 

@@ -229,14 +229,17 @@ class StatusCommandTest {
         }
     }
 
-    /** In a real 80-column terminal (a pty from script(1)) with no COLUMNS exported, every line fits. */
+    /**
+     * In a real 60-column terminal (a pty from script(1)) with no COLUMNS exported, every line
+     * fits: the width is the terminal's own, not the classic 80 a silent terminal gets.
+     */
     @Test
-    void fitsARealEightyColumnTerminal() throws Exception {
+    void fitsARealNarrowTerminal() throws Exception {
         WireMockServer server = WireMocks.startBigQuery();
         try {
             server.stubFor(get(urlPathEqualTo("/api/v2/metadata-cache/status")).willReturn(WireMocks.json(200, strangeStatus())));
             String java = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            String command = "stty cols 80 rows 24; exec '" + java + "' -cp '" + System.getProperty("java.class.path")
+            String command = "stty cols 60 rows 24; exec '" + java + "' -cp '" + System.getProperty("java.class.path")
                     + "' io.agnes.bqmc.BqMetadataCacheApplication status";
             ProcessBuilder pb = new ProcessBuilder("script", "-qec", command, "/dev/null").redirectErrorStream(true);
             pb.environment().remove("COLUMNS");
@@ -249,7 +252,7 @@ class StatusCommandTest {
             assertThat(p.exitValue()).as(out).isZero();
             List<String> lines = out.lines().map(l -> l.replace("\r", "")).toList();
             assertThat(lines).anySatisfy(l -> assertThat(l).startsWith("  error: Access Denied: Table test-project:ds"));
-            assertThat(lines).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(80));
+            assertThat(lines).allSatisfy(l -> assertThat(l.length()).as(l).isLessThanOrEqualTo(60));
 
             // the same answer to a pipe is not cut
             Run piped = status(Map.of("AGNES_SERVER", server.baseUrl(), "AGNES_TOKEN", "t"));

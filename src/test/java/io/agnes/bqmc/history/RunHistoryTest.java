@@ -53,7 +53,7 @@ class RunHistoryTest {
     @BeforeEach
     void open() throws Exception {
         db = TestDatabase.open(engine, dir);
-        history = new RunHistory(db.dataSource(), db.dialect());
+        history = new RunHistory(db.dataSource());
     }
 
     @AfterEach

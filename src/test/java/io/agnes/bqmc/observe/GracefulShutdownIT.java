@@ -53,11 +53,11 @@ class GracefulShutdownIT {
 
             long signalled = System.nanoTime();
             child.signal("TERM");
+            // the stop's budget (15 s for the routes, then the bookkeeping) is awaitExit's bound: null past it
             Integer exit = child.awaitExit(Duration.ofSeconds(20));
             assertThat(exit).as(child.output()).isEqualTo(0);
-            Duration stopped = Duration.ofNanos(System.nanoTime() - signalled);
-            System.out.printf("sigterm: exit %d after %d ms%n", exit, stopped.toMillis());
-            assertThat(stopped).isLessThan(Duration.ofSeconds(20));
+            System.out.printf("sigterm: exit %d after %d ms%n", exit,
+                    Duration.ofNanos(System.nanoTime() - signalled).toMillis());
             // the caller of the run gets its answer: the run's counters, the interrupted tables as failed
             ApiClient.Answer answer = run.get();
             assertThat(answer.status()).as(answer.body()).isEqualTo(200);

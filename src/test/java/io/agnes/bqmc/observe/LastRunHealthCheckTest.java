@@ -38,7 +38,8 @@ class LastRunHealthCheckTest {
                 RunHistory.ensure(c, Dialect.DUCKDB);
             }
             RefreshMetrics monitor = new RefreshMetrics(new SimpleMeterRegistry(),
-                    new SingleFlightRoutePolicy(new LocalRunGate()), new RunHistory(ds, Dialect.DUCKDB), () -> true, Duration.ofSeconds(100), "r1", clock);
+                    new SingleFlightRoutePolicy(new LocalRunGate()), new RunHistory(io.agnes.bqmc.db.Database.using(ds)), () -> true, Duration.ofSeconds(100), "r1", clock,
+                    context.getExecutorServiceManager().newSingleThreadExecutor(this, "reader"));
             LastRunHealthCheck check = new LastRunHealthCheck(monitor, Duration.ofSeconds(10), Duration.ofSeconds(200),
                     clock);
             check.setCamelContext(context);

@@ -14,7 +14,7 @@ import java.util.regex.Pattern;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.github.tomakehurst.wiremock.WireMockServer;
-import io.agnes.bqmc.db.SystemDatabase;
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.auth.TokenIssuer;
 import io.agnes.bqmc.support.ApiClient;
@@ -122,7 +122,7 @@ class ObservabilityTest {
 
     @Test
     void readinessGoesDownWithTheDatabase() {
-        service.context().getRegistry().lookupByNameAndType("dataSource", SystemDatabase.class).close();
+        service.context().getRegistry().lookupByNameAndType("dataSource", Database.class).close();
         ApiClient.Answer ready = management.get("/observe/health/ready?data=true", null);
         assertThat(ready.status()).isEqualTo(503);
         assertThat(ready.json().get("status").asText()).isEqualTo("DOWN");
@@ -201,7 +201,7 @@ class ObservabilityTest {
     @Test
     void runsThatEndInAnErrorAreCountedAndOurMetricsPassPromtool() throws Exception {
         // the database goes away under a run: the run ends with an error instead of a summary
-        service.context().getRegistry().lookupByNameAndType("dataSource", SystemDatabase.class).close();
+        service.context().getRegistry().lookupByNameAndType("dataSource", Database.class).close();
         try {
             service.runAll();
         } catch (Exception expected) {

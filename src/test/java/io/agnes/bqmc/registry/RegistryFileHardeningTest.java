@@ -81,15 +81,15 @@ class RegistryFileHardeningTest {
 
     @Test
     void aFileWrittenInTwoStepsIsImportedOnlyWhole() throws Exception {
-        start("5", rows(0, 200));
+        start("2", rows(0, 200));
         awaitRegistered(200);
         service.update("INSERT INTO bq_metadata_cache (table_id, \"rows\") SELECT id, 7 FROM table_registry");
 
-        // a careless writer: half the new version, a pause, the rest
+        // a careless writer: half the new version, a pause shorter than the 2 s the file must stand still, the rest
         String next = rows(0, 200) + rows(200, 210);
         int half = next.length() / 2;
         Files.writeString(file, next.substring(0, half));
-        Thread.sleep(2500);
+        Thread.sleep(1000);
         Files.writeString(file, next.substring(half), java.nio.file.StandardOpenOption.APPEND);
         awaitRegistered(210);
         assertThat(logs.linesContaining("imported: upserted=")).as("the half-written file was never imported")

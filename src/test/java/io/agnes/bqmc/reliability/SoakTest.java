@@ -9,7 +9,7 @@ import java.util.Map;
 
 import com.github.tomakehurst.wiremock.WireMockServer;
 import com.zaxxer.hikari.HikariDataSource;
-import io.agnes.bqmc.db.SystemDatabase;
+import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
@@ -45,7 +45,7 @@ class SoakTest {
             for (int i = 0; i < TABLES; i++) {
                 service.registerRemote("t" + i, "ds", "t" + i);
             }
-            HikariDataSource pool = service.context().getRegistry().lookupByNameAndType("dataSource", SystemDatabase.class)
+            HikariDataSource pool = service.context().getRegistry().lookupByNameAndType("dataSource", Database.class)
                     .pool();
             for (int i = 0; i < 20; i++) {
                 service.runAll(); // warm up: pools and caches reach their working size

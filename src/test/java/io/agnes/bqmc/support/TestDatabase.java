@@ -5,8 +5,8 @@ import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.List;
 
-import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.cache.CacheSchema;
 import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.db.DatabaseUrl;
@@ -20,7 +20,7 @@ import io.agnes.bqmc.registry.RegistryTable;
  * (on PostgreSQL with the platform's tables first), for tests of one component without the
  * whole service.
  */
-public record TestDatabase(HikariDataSource dataSource, Dialect dialect, RegistryTable registry) implements AutoCloseable {
+public record TestDatabase(Database dataSource, Dialect dialect, RegistryTable registry) implements AutoCloseable {
 
     public static TestDatabase open(Engine engine, Path dir) throws SQLException {
         DatabaseUrl url;
@@ -34,12 +34,13 @@ public record TestDatabase(HikariDataSource dataSource, Dialect dialect, Registr
         } else {
             url = DatabaseUrl.parse("jdbc:duckdb:" + dir.resolve("test.duckdb"));
         }
-        HikariDataSource ds = Database.open(url, 4);
-        try (Connection c = ds.getConnection()) {
-            RegistryTable registry = RegistryTable.ensure(c, url.dialect());
-            CacheSchema.ensure(c, url.dialect());
-            RunHistory.ensure(c, url.dialect());
-            return new TestDatabase(ds, url.dialect(), registry);
+        Dialect dialect = url.dialect();
+        Database database = Database.open(url, 4, c -> {
+            CacheSchema.ensure(c, dialect);
+            RunHistory.ensure(c, dialect);
+        }, List.of());
+        try (Connection c = database.getConnection()) {
+            return new TestDatabase(database, dialect, RegistryTable.ensure(c, dialect));
         }
     }
 
