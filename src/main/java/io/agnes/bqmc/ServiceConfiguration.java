@@ -39,7 +39,7 @@ import io.agnes.bqmc.refresh.LookupPool;
 import io.agnes.bqmc.refresh.PendingTables;
 import io.agnes.bqmc.refresh.RefreshSteps;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
-import io.agnes.bqmc.refresh.SingleRefreshes;
+import io.agnes.bqmc.refresh.OneTableRefreshes;
 import io.agnes.bqmc.registry.RegistryFileImporter;
 import io.agnes.bqmc.registry.RegistryFileRoutes;
 import io.agnes.bqmc.registry.RegistryTable;
@@ -193,7 +193,7 @@ public final class ServiceConfiguration implements CamelConfiguration {
                 new TableLookup(bigQuery, rate, Duration.ofSeconds(settings.bigQueryTimeoutSeconds())),
                 history, pending, metrics, settings.replica(), registryTable, database, lookups));
         // single-table refreshes: bounded like a run, one lookup per table however many ask
-        registry.bind("singleRefreshes", new SingleRefreshes(settings.refreshConcurrency()));
+        registry.bind("oneTableRefreshes", new OneTableRefreshes(settings.refreshConcurrency()));
 
         // what the API reads
         registry.bind("statusReport", new StatusReport(new CachedTables(database, threshold), history,

@@ -73,8 +73,8 @@ public final class ApiHttpServer implements AutoCloseable {
         this.guard = new ConnectionGuard(vertx, headerSeconds * 1000L);
         this.router = Router.router(vertx);
         router.route().order(Integer.MIN_VALUE + 1).handler(this::gate);
-        JsonHttpErrors.ROUTER_FAILURES.forEach((status, detail) ->
-                router.errorHandler(status, JsonHttpErrors.routerFailure(status, detail)));
+        RouterErrors.ROUTER_FAILURES.forEach((status, detail) ->
+                router.errorHandler(status, RouterErrors.routerFailure(status, detail)));
     }
 
     /**
@@ -98,7 +98,7 @@ public final class ApiHttpServer implements AutoCloseable {
                 // have come, and the guard would not see a silent one
                 .setHttp2ClearTextEnabled(false);
         server = guard.guard(vertx.createHttpServer(options), router)
-                .invalidRequestHandler(JsonHttpErrors::invalidRequest);
+                .invalidRequestHandler(RouterErrors::invalidRequest);
         try {
             listen();
         } catch (Exception e) {
@@ -167,7 +167,7 @@ public final class ApiHttpServer implements AutoCloseable {
             ctx.response().putHeader("Connection", "close");
         }
         ctx.response().putHeader("Retry-After", Integer.toString(RETRY_AFTER_SECONDS));
-        JsonHttpErrors.write(ctx.response(), 503, now == State.STARTING
+        RouterErrors.write(ctx.response(), 503, now == State.STARTING
                 ? "Service starting: try again in a moment" : "Service stopping: try another replica");
     }
 
@@ -183,7 +183,7 @@ public final class ApiHttpServer implements AutoCloseable {
         String refused = credentials.apply(authorization.size() == 1 ? authorization.get(0) : authorization);
         if (refused != null) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer").putHeader("Connection", "close");
-            JsonHttpErrors.write(ctx.response(), 401, refused);
+            RouterErrors.write(ctx.response(), 401, refused);
             return false;
         }
         var connection = ctx.request().connection();

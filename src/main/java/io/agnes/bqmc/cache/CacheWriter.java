@@ -107,7 +107,7 @@ public class CacheWriter extends ServiceSupport {
             return;
         }
         try (Connection c = dataSource.getConnection()) {
-            CacheWrites.write(c, dialect, entries, Times.now(), Fence.NONE);
+            CacheUpserts.write(c, dialect, entries, Times.now(), Fence.NONE);
         }
     }
 
@@ -125,7 +125,7 @@ public class CacheWriter extends ServiceSupport {
                     break;
                 }
                 List<CacheEntry> batch = entries.subList(from, Math.min(entries.size(), from + STOP_BATCH));
-                CacheWrites.write(c, dialect, batch, Times.now(), Fence.NONE);
+                CacheUpserts.write(c, dialect, batch, Times.now(), Fence.NONE);
                 written += batch.size();
             }
         } catch (SQLException | RuntimeException e) {
@@ -141,7 +141,7 @@ public class CacheWriter extends ServiceSupport {
     /** At a stop: the run that started at {@code runStartedAt} leaves no table of the registry without an outcome. */
     public StopWrite recordUnfinishedRun(Instant runStartedAt, String error) {
         try (Connection c = dataSource.getConnection()) {
-            return new StopWrite(CacheWrites.recordUnfinishedRun(c, dialect, runStartedAt, Times.now(), error), null);
+            return new StopWrite(CacheUpserts.recordUnfinishedRun(c, dialect, runStartedAt, Times.now(), error), null);
         } catch (SQLException | RuntimeException e) {
             return new StopWrite(0, e.getMessage());
         }
@@ -284,7 +284,7 @@ public class CacheWriter extends ServiceSupport {
             throw new NoConnectionException(e);
         }
         try (c) {
-            CacheWrites.write(c, dialect, batch.stream().map(Pending::entry).toList(), Times.now(), batch.get(0).fence());
+            CacheUpserts.write(c, dialect, batch.stream().map(Pending::entry).toList(), Times.now(), batch.get(0).fence());
         }
     }
 

@@ -169,8 +169,8 @@ public class CachedTables {
         List<String> all = List.copyOf(ids);
         try (Connection c = dataSource.getConnection()) {
             // in batches any engine takes, as the cache writes are
-            for (int from = 0; from < all.size(); from += CacheWrites.ROWS_PER_STATEMENT) {
-                List<String> batch = all.subList(from, Math.min(all.size(), from + CacheWrites.ROWS_PER_STATEMENT));
+            for (int from = 0; from < all.size(); from += CacheUpserts.ROWS_PER_STATEMENT) {
+                List<String> batch = all.subList(from, Math.min(all.size(), from + CacheUpserts.ROWS_PER_STATEMENT));
                 String marks = String.join(", ", java.util.Collections.nCopies(batch.size(), "?"));
                 try (PreparedStatement ps = c.prepareStatement("SELECT r.id FROM table_registry r WHERE "
                         + RegistryTable.IS_REMOTE_BIGQUERY + " AND r.id IN (" + marks + ")")) {

@@ -29,18 +29,18 @@ final class StagedDuckDbWrites {
                 clustered_by VARCHAR, entity_type VARCHAR, known_columns VARCHAR, error_msg VARCHAR
             )""";
 
-    // what a success sets and a failure moves: CacheWrites' ON CONFLICT clauses, the same on both paths
+    // what a success sets and a failure moves: CacheUpserts' ON CONFLICT clauses, the same on both paths
     private static final String UPSERT_SUCCESSES = """
             INSERT INTO bq_metadata_cache (table_id, "rows", size_bytes, partition_by, clustered_by,
                 entity_type, known_columns, refreshed_at, error_at, error_msg)
             SELECT table_id, "rows", size_bytes, partition_by, CAST(clustered_by AS JSON), entity_type,
                 CAST(known_columns AS JSON), CAST(? AS TIMESTAMP), NULL, NULL
-            FROM\s""" + STAGE + " WHERE ok" + CacheWrites.SUCCESS_ON_CONFLICT;
+            FROM\s""" + STAGE + " WHERE ok" + CacheUpserts.SUCCESS_ON_CONFLICT;
 
     private static final String UPSERT_FAILURES = """
             INSERT INTO bq_metadata_cache (table_id, error_at, error_msg)
             SELECT table_id, CAST(? AS TIMESTAMP), error_msg FROM\s""" + STAGE + " WHERE NOT ok"
-            + CacheWrites.FAILURE_ON_CONFLICT;
+            + CacheUpserts.FAILURE_ON_CONFLICT;
 
     private StagedDuckDbWrites() {
     }
@@ -61,10 +61,10 @@ final class StagedDuckDbWrites {
                         .append(m == null ? null : m.rows())
                         .append(m == null ? null : m.sizeBytes())
                         .append(m == null ? null : m.partitionBy())
-                        .append(m == null ? null : CacheWrites.json(m.clusteredBy()))
+                        .append(m == null ? null : CacheUpserts.json(m.clusteredBy()))
                         .append(m == null ? null : m.entityType())
-                        .append(m == null ? null : CacheWrites.json(m.knownColumns()))
-                        .append(e.isSuccess() ? null : CacheWrites.cut(e.error()))
+                        .append(m == null ? null : CacheUpserts.json(m.knownColumns()))
+                        .append(e.isSuccess() ? null : CacheUpserts.cut(e.error()))
                         .endRow();
                 anySuccess |= e.isSuccess();
                 anyFailure |= !e.isSuccess();

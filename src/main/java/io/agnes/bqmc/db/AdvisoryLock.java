@@ -10,6 +10,7 @@ import java.util.Optional;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,11 +37,15 @@ public final class AdvisoryLock implements AutoCloseable {
     private final Connection connection;
     private final long key;
     private ScheduledFuture<?> heartbeat;
-    private volatile long lastBeatNanos = System.nanoTime();
+    /** The monotonic clock the lease is judged on: {@code System::nanoTime}, or a test's. */
+    private final LongSupplier clock;
+    private volatile long lastBeatNanos;
     private volatile boolean lost;
     private volatile boolean closed;
 
-    private AdvisoryLock(Connection connection, long key) {
+    private AdvisoryLock(Connection connection, long key, LongSupplier clock) {
+        this.clock = clock;
+        this.lastBeatNanos = clock.getAsLong();
         this.connection = connection;
         this.key = key;
     }
@@ -52,6 +57,11 @@ public final class AdvisoryLock implements AutoCloseable {
      */
     public static Optional<AdvisoryLock> tryAcquire(DatabaseUrl url, long key, ScheduledExecutorService heartbeats)
             throws SQLException {
+        return tryAcquire(url, key, heartbeats, System::nanoTime);
+    }
+
+    static Optional<AdvisoryLock> tryAcquire(DatabaseUrl url, long key, ScheduledExecutorService heartbeats,
+                                             LongSupplier clock) throws SQLException {
         Connection c = url.connect(ConnectionPool.postgresProperties((int) LEASE.toSeconds()));
         try {
             try (Statement s = c.createStatement()) {
@@ -71,7 +81,7 @@ public final class AdvisoryLock implements AutoCloseable {
             c.close();
             throw e;
         }
-        AdvisoryLock lock = new AdvisoryLock(c, key);
+        AdvisoryLock lock = new AdvisoryLock(c, key, clock);
         synchronized (lock) {
             lock.heartbeat = heartbeats.scheduleWithFixedDelay(lock::beat, HEARTBEAT.toMillis(), HEARTBEAT.toMillis(),
                     TimeUnit.MILLISECONDS);
@@ -81,21 +91,21 @@ public final class AdvisoryLock implements AutoCloseable {
 
     /** Whether this process may still act as the holder; once false, it stays false. */
     public boolean held() {
-        if (!lost && System.nanoTime() - lastBeatNanos > LEASE.toNanos()) {
+        if (!lost && clock.getAsLong() - lastBeatNanos > LEASE.toNanos()) {
             lost = true;
             LOG.warn("run lock lost: no heartbeat for more than {} s", LEASE.toSeconds());
         }
         return !lost && !closed;
     }
 
-    private synchronized void beat() {
+    synchronized void beat() {
         if (closed || !held()) {
             heartbeat.cancel(false);
             return;
         }
         try (Statement s = connection.createStatement()) {
             s.execute("SELECT 1");
-            lastBeatNanos = System.nanoTime();
+            lastBeatNanos = clock.getAsLong();
         } catch (SQLException e) {
             lost = true;
             heartbeat.cancel(false);

@@ -1,22 +1,23 @@
 package io.agnes.bqmc.refresh;
 
 import java.util.concurrent.ExecutorService;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.RejectedExecutionHandler;
+import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
 
 import org.apache.camel.CamelContext;
-import org.apache.camel.builder.ThreadPoolProfileBuilder;
-import org.apache.camel.spi.ThreadPoolProfile;
 
 /**
- * The run's lookup threads ({@code bqRefreshPool}, a pool of Camel's) and the bound on its
- * BigQuery requests: at most {@code AGNES_BQ_METADATA_REFRESH_CONCURRENCY} in flight at once
- * ({@link #inSlot}), on that many threads plus one, and a short queue. A profile's full queue
- * refuses a task or runs it on the submitting thread, past the bound; here the submitting thread
- * waits for room instead. With the split streaming its rows, that wait is the back-pressure that
- * keeps a 100,000-table run to a page of rows and a few queued tables.
+ * The run's lookup threads ({@code bqRefreshPool}) and the bound on its BigQuery requests: at
+ * most {@code AGNES_BQ_METADATA_REFRESH_CONCURRENCY} in flight at once ({@link #inSlot}), on that
+ * many threads plus one, and a short queue whose {@code offer} waits for room. With the split
+ * streaming its rows, that wait is the back-pressure that keeps a run to a page of rows and a
+ * few queued tables. A Camel thread pool profile cannot express it (a full queue there refuses
+ * the task or runs it on the submitting thread, past the bound), and a Camel pool with a
+ * rejection handler that waits made the 10,000-table run of B10 4% slower (docs/BENCHMARKS.md):
+ * so the executor is the JDK's, its threads Camel's ({@code ExecutorServiceManager.newThread}),
+ * and the wiring shuts it down with the context.
  * <p>
  * The one thread more is the split's: Camel runs a parallel split's own step (take the next row,
  * hand it over, schedule itself again) as a task on this same pool, and that task spends most of
@@ -28,19 +29,13 @@ public final class LookupPool {
     /** Tables queued per lookup thread: enough that no thread waits for the split to hand it one. */
     static final int QUEUED_PER_THREAD = 4;
 
-    private final ExecutorService executor;
+    private final ThreadPoolExecutor executor;
     private final Semaphore slots;
 
     public LookupPool(CamelContext context, int concurrency) {
-        ThreadPoolProfile profile = new ThreadPoolProfileBuilder("bqRefreshPool")
-                .poolSize(concurrency + 1).maxPoolSize(concurrency + 1)
-                .maxQueueSize(concurrency * QUEUED_PER_THREAD).build();
-        this.executor = context.getExecutorServiceManager().newThreadPool(this, "bqmc-lookup", profile);
-        if (!(executor instanceof ThreadPoolExecutor pool)) {
-            throw new IllegalStateException("Camel's thread pool is a " + executor.getClass().getName()
-                    + ", not a ThreadPoolExecutor whose full queue can be waited on");
-        }
-        pool.setRejectedExecutionHandler(new WaitForRoom());
+        this.executor = new ThreadPoolExecutor(concurrency + 1, concurrency + 1, 60, TimeUnit.SECONDS,
+                new WaitingQueue(concurrency * QUEUED_PER_THREAD),
+                task -> context.getExecutorServiceManager().newThread("bqmc-lookup", task));
         this.slots = new Semaphore(concurrency);
     }
 
@@ -59,19 +54,21 @@ public final class LookupPool {
         }
     }
 
-    /** A full queue: the submitting thread waits for room rather than the task being refused. */
-    private static final class WaitForRoom implements RejectedExecutionHandler {
+    /** A bounded queue whose {@code offer}, which the executor calls, waits for room instead of refusing. */
+    private static final class WaitingQueue extends LinkedBlockingQueue<Runnable> {
+
+        WaitingQueue(int capacity) {
+            super(capacity);
+        }
 
         @Override
-        public void rejectedExecution(Runnable task, ThreadPoolExecutor pool) {
-            if (pool.isShutdown()) {
-                throw new RejectedExecutionException("the lookup pool is stopped");
-            }
+        public boolean offer(Runnable task) {
             try {
-                pool.getQueue().put(task);
+                put(task);
+                return true;
             } catch (InterruptedException e) {
                 Thread.currentThread().interrupt();
-                throw new RejectedExecutionException("interrupted while waiting for room in the lookup pool", e);
+                return false;
             }
         }
     }

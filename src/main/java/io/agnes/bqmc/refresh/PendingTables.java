@@ -23,7 +23,7 @@ public class PendingTables {
     /**
      * A run is in flight since {@code startedAt} (null: it ended). At a stop, every remote table
      * that it has not written since then is recorded as interrupted, in one statement
-     * (CacheWrites.recordUnfinishedRun), however many there are.
+     * (CacheUpserts.recordUnfinishedRun), however many there are.
      */
     public void run(Instant startedAt) {
         runStartedAt = startedAt;

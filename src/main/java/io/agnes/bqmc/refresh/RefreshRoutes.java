@@ -40,7 +40,7 @@ public class RefreshRoutes extends RouteBuilder {
     public void configure() {
         RefreshSteps steps = getContext().getRegistry().lookupByNameAndType("refreshSteps", RefreshSteps.class);
         RegistryTable registry = getContext().getRegistry().lookupByNameAndType("registryTable", RegistryTable.class);
-        SingleRefreshes single = getContext().getRegistry().lookupByNameAndType("singleRefreshes", SingleRefreshes.class);
+        OneTableRefreshes single = getContext().getRegistry().lookupByNameAndType("oneTableRefreshes", OneTableRefreshes.class);
 
         // refresh-all and refresh-one hand every failure back to their caller (timer or API),
         // which decides what it means; an error handler here would mark it exhausted and hide it.
@@ -64,16 +64,16 @@ public class RefreshRoutes extends RouteBuilder {
                 .end()
                 .process(steps::finishRun);
 
-        // bounded, and one lookup per table however many ask at once (SingleRefreshes)
+        // bounded, and one lookup per table however many ask at once (OneTableRefreshes)
         from("direct:refresh-one").routeId("refresh-one").shutdownRoute(ShutdownRoute.Defer)
                 .errorHandler(noErrorHandler())
                 .process(single::enter)
-                .filter(exchangeProperty(SingleRefreshes.JOINED).isNull())
+                .filter(exchangeProperty(OneTableRefreshes.JOINED).isNull())
                     .setBody(constant(registry.selectById()))
                     .to("jdbc:dataSource?useHeadersAsParameters=true&outputType=SelectList")
-                    .process(steps::beginSingle)
+                    .process(steps::beginOneTable)
                     .to("direct:refresh-table")
-                    .process(steps::answerSingle)
+                    .process(steps::answerOneTable)
                     .process(single::answered)
                 .end();
 

@@ -114,7 +114,7 @@ public class RefreshSteps {
     }
 
     /** The single-table refresh: the row must exist and be a remote BigQuery table. */
-    public void beginSingle(Exchange exchange) {
+    public void beginOneTable(Exchange exchange) {
         List<RegistryRow> rows = rows(exchange);
         if (rows.isEmpty()) {
             throw new UnknownTableException(exchange.getMessage().getHeader(RegistryTable.ID_PARAMETER, String.class));
@@ -267,7 +267,7 @@ public class RefreshSteps {
     }
 
     /** The single-table refresh's answer. */
-    public void answerSingle(Exchange exchange) {
+    public void answerOneTable(Exchange exchange) {
         exchange.getMessage().setBody(table(exchange).result());
     }
 

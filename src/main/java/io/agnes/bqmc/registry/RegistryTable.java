@@ -42,7 +42,7 @@ public final class RegistryTable {
     public static final String FIRST_PARAMETER = "bqmc_first_page";
 
     /** Registry rows per page of a run: memory stays one page whatever the estate. */
-    public static final int PAGE = 1000;
+    public static final int PAGE = 5000;
 
     /** What a run needs to select and resolve its rows, and the registry file to write them. */
     private static final List<String> NEEDED = List.of(

@@ -106,8 +106,8 @@ class CacheWriteSemanticsTest {
     @Test
     void cutNeverSplitsASurrogatePair() {
         String text = "e".repeat(511) + "\uD83D\uDE00" + "tail";
-        assertThat(CacheWrites.cut(text)).hasSize(511).isEqualTo("e".repeat(511));
-        assertThat(CacheWrites.cut("short")).isEqualTo("short");
-        assertThat(CacheWrites.cut(null)).isNull();
+        assertThat(CacheUpserts.cut(text)).hasSize(511).isEqualTo("e".repeat(511));
+        assertThat(CacheUpserts.cut("short")).isEqualTo("short");
+        assertThat(CacheUpserts.cut(null)).isNull();
     }
 }

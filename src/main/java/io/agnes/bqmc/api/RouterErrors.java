@@ -16,7 +16,7 @@ import io.vertx.ext.web.RoutingContext;
  * failures of the router itself (a body over the limit, a bad percent-encoding, a request no
  * route takes). {@link ApiHttpServer} installs them on the server and router it owns.
  */
-final class JsonHttpErrors {
+final class RouterErrors {
 
     static final Map<Integer, String> ROUTER_FAILURES = Map.of(
             400, "Bad Request",
@@ -26,7 +26,7 @@ final class JsonHttpErrors {
             413, "Request body too large",
             500, "Internal server error");
 
-    private JsonHttpErrors() {
+    private RouterErrors() {
     }
 
     static void invalidRequest(HttpServerRequest request) {

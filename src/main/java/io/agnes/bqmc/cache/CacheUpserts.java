@@ -27,7 +27,7 @@ import io.agnes.bqmc.db.Transaction;
  * casts); DuckDB, which plans a statement anew at every prepare, gets the rows staged through its
  * appender ({@link StagedDuckDbWrites}).
  */
-public final class CacheWrites {
+public final class CacheUpserts {
 
     /** Stored error messages are cut to this many characters. */
     public static final int MAX_ERROR_LENGTH = 512;
@@ -54,7 +54,7 @@ public final class CacheWrites {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
-    private CacheWrites() {
+    private CacheUpserts() {
     }
 
     /**

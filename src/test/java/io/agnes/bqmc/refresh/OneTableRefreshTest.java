@@ -23,7 +23,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Single-table refreshes through the API are bounded like a run, and many callers refreshing
  * one table at once share one lookup; an analyst's status answers meanwhile.
  */
-class SingleRefreshTest {
+class OneTableRefreshTest {
 
     @TempDir
     Path dir;

@@ -21,7 +21,7 @@ import org.apache.camel.support.SynchronizationAdapter;
  * Two steps of the {@code refresh-one} route: {@link #enter} at its start, {@link #answered} at
  * its end. The slot is given back when the caller's exchange completes, however it ends.
  */
-public class SingleRefreshes {
+public class OneTableRefreshes {
 
     /** A caller waits this long for a free slot, then gets a 503 rather than a hung request. */
     static final long WAIT_SECONDS = 60;
@@ -34,7 +34,7 @@ public class SingleRefreshes {
     private final Semaphore slots;
     private final ConcurrentHashMap<String, CompletableFuture<TableRefreshResult>> inFlight = new ConcurrentHashMap<>();
 
-    public SingleRefreshes(int concurrency) {
+    public OneTableRefreshes(int concurrency) {
         this.slots = new Semaphore(concurrency, true);
     }
 
