@@ -12,8 +12,8 @@ import io.vertx.core.http.HttpServerRequest;
 
 /**
  * What the API's HTTP server lets a connection do, through Vert.x's public connection and
- * request handlers. Idle and slow connections had never been closed: 1,100 of them under
- * {@code ulimit -n 1024} made every endpoint, health included, time out. Now:
+ * request handlers, so idle and slow connections cannot use up the process's descriptors
+ * (docs/RELIABILITY.md, section 10):
  * <ul>
  * <li>at most {@value #MAX_CONNECTIONS} connections are open at once; one more is closed as it
  * is accepted, so descriptors stay for the management port, the database and BigQuery;</li>

@@ -40,8 +40,8 @@ import io.agnes.bqmc.support.Times;
  * a stream not read to its end within {@value #STREAM_SECONDS} s is cut, so a stalled client
  * never keeps its connection.</li>
  * </ul>
- * With 100,000 tables the whole answer was rendered per reader (and twice more while its buffer
- * grew): two readers during a run filled a 128 MB heap and wedged the service.
+ * Rendering the whole answer per reader had wedged the service at 100,000 tables
+ * (docs/RELIABILITY.md, section 11).
  */
 public class StatusReport {
 

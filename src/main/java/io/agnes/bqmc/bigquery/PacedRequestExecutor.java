@@ -13,8 +13,8 @@ import org.apache.http.protocol.HttpRequestExecutor;
  * Keeps the {@link RequestRate} at the last moment there is, and starts the attempt's deadline
  * after it: on an open connection, right
  * before the request is written. Taken any earlier (before the pool hands out a connection,
- * which may first have to be opened), the first requests of a run went out late and together:
- * eight inside 30 ms, one second holding 63 at a pace of 60.
+ * which may first have to be opened), the first requests of a run went out late and together,
+ * past the pace (docs/BENCHMARKS.md, B8).
  */
 final class PacedRequestExecutor extends HttpRequestExecutor {
 
