@@ -65,7 +65,7 @@ public final class Benchmarks {
         String jar = "target/bq-metadata-cache.jar";
         List<String> jvm = new ArrayList<>();
         int repeats = 3;
-        String only = "B1,B2,B3,B4,B5,B6,B7,B11,B8,B9,B10,B12";
+        String only = "B1,B2,B3,B4,B5,B6,B7,B11,B8,B9,B10,B12,B13";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cases" -> only = args[++i];
@@ -103,6 +103,9 @@ public final class Benchmarks {
             }
             if (cases.contains("B10")) {
                 b.coldWarmTrivialCase(standIn, "B10", 10_000, 20, 32);
+            }
+            if (cases.contains("B13")) {
+                b.largeStatusCase(standIn);
             }
             if (cases.contains("B12")) {
                 // the default concurrency, at a latency nearer BigQuery's own
@@ -218,6 +221,32 @@ public final class Benchmarks {
             } finally {
                 vertx.close().toCompletionStage().toCompletableFuture().get();
             }
+        }
+    }
+
+    /**
+     * Status of 100,000 tables whose last refreshes straddle the fresh threshold, one a second:
+     * verdicts change every second, so nothing rendered earlier can be served again.
+     */
+    private void largeStatusCase(LatencyStandIn standIn) throws Exception {
+        int n = 100_000;
+        try (Service s = Service.start(this, standIn, n, 4, "B13")) {
+            s.stop();
+            try (Connection c = DriverManager.getConnection("jdbc:duckdb:" + s.database());
+                 Statement st = c.createStatement()) {
+                // the default threshold is two intervals (8 h): ages from 8 h - 50,000 s to 8 h + 50,000 s
+                st.execute("INSERT INTO bq_metadata_cache (table_id, refreshed_at, \"rows\", size_bytes, entity_type,"
+                        + " clustered_by, known_columns) SELECT 'bench_' || i, now()::TIMESTAMP - INTERVAL (28800 - 50000 + i)"
+                        + " SECOND, i, i * 10, 'BASE TABLE', '[\"a\"]', '[\"a\",\"b\",\"c\"]' FROM range(" + n + ") t(i)");
+            }
+        }
+        try (Service s = Service.start(this, standIn, 0, 4, "B13")) {
+            String status = "/api/v2/metadata-cache/status";
+            byte[] body = s.get(status).body().getBytes();
+            Latency latency = latency(s.base + status, s.token, 15);
+            row("B13", String.format(Locale.ROOT, "status with %,d rows whose verdicts change every second (%,d KB)", n,
+                    body.length / 1024), String.format(Locale.ROOT, "median %.0f ms, p99 %.0f ms", latency.median,
+                    latency.p99), "median <= 300 ms", latency.median <= 300);
         }
     }
 
@@ -813,6 +842,15 @@ public final class Benchmarks {
 
         HttpResponse<String> get(String path) throws Exception {
             return HTTP.send(request(base + path, token), HttpResponse.BodyHandlers.ofString());
+        }
+
+        /** Stops the process (SIGTERM), so its database file can be opened by another. */
+        void stop() throws Exception {
+            close();
+        }
+
+        Path database() {
+            return log.getParent().resolve("system.duckdb");
         }
 
         @Override
