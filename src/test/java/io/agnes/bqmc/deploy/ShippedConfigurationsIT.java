@@ -73,6 +73,7 @@ class ShippedConfigurationsIT {
         List<String> command = imageEntrypoint();
         // the image's CMD, if any, are the arguments after the entry point; the image has none
         assertThat(Files.readString(DeploymentFilesTest.DOCKERFILE)).doesNotContainPattern("(?m)^CMD ");
+        Path archive = trainAsTheImageDoes(env);
         Path database = Path.of(env.get("AGNES_DB_URL").substring("jdbc:duckdb:".length()));
         Files.createDirectories(database.getParent());
         TestService.seedRemoteTables(database, 3);
@@ -88,7 +89,36 @@ class ShippedConfigurationsIT {
             Process p = check.start();
             assertThat(p.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
             assertThat(p.exitValue()).as(new String(p.getInputStream().readAllBytes())).isZero();
+            // the JVM started on the image's class-data sharing archive: it is mapped into the process
+            assertThat(Files.readString(Path.of("/proc/" + serving.pid() + "/maps"))).contains(archive.toString());
         });
+    }
+
+    /**
+     * The image's RUN line that archives the classes a start loads, run as the image build runs
+     * it (its /tmp, its ports and its paths made this machine's): it stops by itself and leaves
+     * the archive the entry point starts on.
+     */
+    private Path trainAsTheImageDoes(Map<String, String> imageEnv) throws Exception {
+        String dockerfile = Files.readString(DeploymentFilesTest.DOCKERFILE).replace("\\\n", " ");
+        String run = DeploymentFilesTest.matchOne(dockerfile, "(?m)^RUN (cd /tmp && .*ArchiveClassesAtExit.*)$");
+        Path tmp = Files.createDirectories(dir.resolve("tmp"));
+        // /tmp/... first: the test's own directory is under /tmp as well
+        String local = localise(run.replace("/tmp/", tmp + "/").replace("cd /tmp ", "cd " + tmp + " ")
+                .replace("MANAGEMENT_PORT=19876", "MANAGEMENT_PORT=" + FreePorts.next())
+                .replace("PORT=18080", "PORT=" + FreePorts.next()));
+        ProcessBuilder training = new ProcessBuilder("sh", "-c", local).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("cds-training-run.log").toFile());
+        training.environment().putAll(imageEnv);
+        training.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":"
+                + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        Process p = training.start();
+        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("the training run stops by itself").isTrue();
+        assertThat(p.exitValue()).as(Files.readString(dir.resolve("cds-training-run.log"))).isZero();
+        Path archive = dir.resolve("bq-metadata-cache.jsa");
+        assertThat(archive).isNotEmptyFile();
+        assertThat(tmp.resolve("data")).as("the demo's files removed").doesNotExist();
+        return archive;
     }
 
     @Test
@@ -152,6 +182,9 @@ class ShippedConfigurationsIT {
         runAsShipped(command, env, format, "/observe/health/live", "/observe/health/ready", 2, managementPort -> { });
     }
 
+    /** The process runAsShipped started, for what a check wants of it (its memory maps). */
+    private ChildService serving;
+
     /** What a configuration declares beyond the probes, checked while the service serves. */
     @FunctionalInterface
     interface WhileServing {
@@ -175,6 +208,7 @@ class ShippedConfigurationsIT {
 
         String output;
         try (ChildService child = ChildService.startCommand(command, workDir, env, dir.resolve("service.log"))) {
+            serving = child;
             ApiClient api = new ApiClient(port);
             ApiClient probes = new ApiClient(management);
             // from the first moment the port answers until readiness: a JSON 503 with Retry-After
@@ -246,7 +280,8 @@ class ShippedConfigurationsIT {
     }
 
     private String localise(String value) {
-        return value.replace("/opt/bq-metadata-cache/bq-metadata-cache.jar", ChildService.jar().toString())
+        return value.replace("/opt/bq-metadata-cache/bq-metadata-cache.jsa", dir.resolve("bq-metadata-cache.jsa").toString())
+                .replace("/opt/bq-metadata-cache/bq-metadata-cache.jar", ChildService.jar().toString())
                 .replace("/usr/bin/java", Path.of(System.getProperty("java.home"), "bin", "java").toString())
                 .replace("/var/lib/bq-metadata-cache", dir.resolve("var/lib/bq-metadata-cache").toString())
                 .replace("/etc/bq-metadata-cache", dir.resolve("etc/bq-metadata-cache").toString());
