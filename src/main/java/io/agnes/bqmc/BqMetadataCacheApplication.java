@@ -2,6 +2,7 @@ package io.agnes.bqmc;
 
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.Callable;
 
@@ -68,6 +69,8 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
         private final Main main;
         private final int drainSeconds;
         private final java.util.concurrent.atomic.AtomicInteger signals = new java.util.concurrent.atomic.AtomicInteger();
+        /** Holds the drain's end while it runs; a second signal drops it, so the stop does not wait for it. */
+        private volatile ScheduledExecutorService drain;
 
         Shutdown(Main main, int drainSeconds) {
             this.main = main;
@@ -76,6 +79,10 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
 
         void begin() {
             if (signals.getAndIncrement() > 0 || drainSeconds == 0) {
+                ScheduledExecutorService pending = drain;
+                if (pending != null) {
+                    main.getCamelContext().getExecutorServiceManager().shutdownNow(pending);
+                }
                 main.completed();
                 return;
             }
@@ -89,8 +96,8 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
             LoggerFactory.getLogger(BqMetadataCacheApplication.class).info(
                     "stop requested: readiness is DOWN, requests are served for {} s more (SHUTDOWN_DRAIN_SECONDS)",
                     drainSeconds);
-            main.getCamelContext().getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "bqmc-drain")
-                    .schedule(main::completed, drainSeconds, TimeUnit.SECONDS);
+            drain = main.getCamelContext().getExecutorServiceManager().newSingleThreadScheduledExecutor(this, "bqmc-drain");
+            drain.schedule(main::completed, drainSeconds, TimeUnit.SECONDS);
         }
     }
 

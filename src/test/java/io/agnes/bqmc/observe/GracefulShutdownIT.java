@@ -117,4 +117,28 @@ class GracefulShutdownIT {
             bigQuery.stop();
         }
     }
+
+    /**
+     * A second SIGTERM during the drain stops at once: the drain's pending end is dropped, not
+     * waited for (Camel's stop had waited 10 s on it).
+     */
+    @Test
+    void aSecondSigtermDuringTheDrainStopsAtOnce() throws Exception {
+        WireMockServer bigQuery = WireMocks.startBigQuery();
+        Map<String, String> env = new HashMap<>(TestService.environment(dir, bigQuery.baseUrl()));
+        env.put("SHUTDOWN_DRAIN_SECONDS", "60");
+        int port = Integer.parseInt(env.get("PORT"));
+        try (ChildService child = ChildService.start(env, dir.resolve("twice.log"))) {
+            child.awaitHttp(port, Duration.ofSeconds(60));
+            child.signal("TERM");
+            ApiClient management = new ApiClient(Integer.parseInt(env.get("MANAGEMENT_PORT")));
+            await().atMost(Duration.ofSeconds(10)).until(() -> management.get("/observe/health/ready", null).status() == 503);
+            long signalled = System.nanoTime();
+            child.signal("TERM");
+            assertThat(child.awaitExit(Duration.ofSeconds(30))).as(child.output()).isZero();
+            assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(Duration.ofSeconds(5));
+        } finally {
+            bigQuery.stop();
+        }
+    }
 }
