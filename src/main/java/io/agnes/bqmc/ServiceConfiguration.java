@@ -12,6 +12,9 @@ import io.agnes.bqmc.api.ApiHttpEngine;
 import io.agnes.bqmc.api.ApiHttpServer;
 import io.agnes.bqmc.api.ApiRoutes;
 import io.agnes.bqmc.api.OpenApiDocument;
+import io.agnes.bqmc.api.Refusals;
+import io.agnes.bqmc.api.RequestContext;
+import io.agnes.bqmc.audit.AuditTrail;
 import io.agnes.bqmc.api.StatusReport;
 import io.agnes.bqmc.auth.BearerAuthenticator;
 import io.agnes.bqmc.auth.TokenFile;
@@ -53,6 +56,8 @@ import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import org.apache.camel.CamelConfiguration;
 import org.apache.camel.CamelContext;
 import org.apache.camel.StartupListener;
+import org.apache.camel.util.concurrent.ThreadPoolRejectedPolicy;
+import org.apache.camel.builder.ThreadPoolProfileBuilder;
 import org.apache.camel.component.micrometer.MicrometerConstants;
 import org.apache.camel.component.micrometer.MicrometerUtils;
 import org.apache.camel.component.platform.http.PlatformHttpConstants;
@@ -141,6 +146,17 @@ public final class ServiceConfiguration implements CamelConfiguration {
         Gauge.builder("bqmc.database.up", databaseCheck, c -> c.reachable() ? 1 : 0)
                 .description("1 while the system database hands out a working connection, else 0").register(meters);
         registry.bind("databaseHealthCheck", databaseCheck);
+
+        // the platform's audit trail, where the database has it; requests' ids and refusals
+        AuditTrail audit = new AuditTrail(database, threads.newThreadPool(this, "bqmc-audit-writer",
+                new ThreadPoolProfileBuilder("bqmc-audit-writer").poolSize(1).maxPoolSize(1)
+                        .maxQueueSize(AuditTrail.QUEUE).rejectedPolicy(ThreadPoolRejectedPolicy.Abort).build()),
+                meters, System::nanoTime);
+        registry.bind("auditTrail", audit);
+        registry.bind("requestContext", new RequestContext(audit));
+        Refusals refusals = new Refusals(meters, System::nanoTime);
+        registry.bind("refusals", refusals);
+        api.countRefusalsWith(refusals);
 
         // BigQuery: the contract's GoogleBigQueryConnectionFactory bean and its pace
         ConfiguredBigQueryConnectionFactory bigQuery = bigQuery(settings,

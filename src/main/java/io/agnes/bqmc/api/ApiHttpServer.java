@@ -62,6 +62,8 @@ public final class ApiHttpServer implements AutoCloseable {
     /** The detail of a 401 for an {@code Authorization} header value, or null when it authenticates. */
     private volatile java.util.function.Function<Object, String> credentials = header -> AuthenticationFailedException.MISSING;
 
+    private volatile Refusals refusals;
+
     /** A request body must have arrived whole this long after its headers. */
     static final int BODY_SECONDS = 10;
 
@@ -154,7 +156,16 @@ public final class ApiHttpServer implements AutoCloseable {
         state = State.STOPPING;
     }
 
+    /** Counts and tells the callers refused before their request reaches the routes; set once serving. */
+    public void countRefusalsWith(Refusals refusals) {
+        this.refusals = refusals;
+    }
+
     private void gate(RoutingContext ctx) {
+        // every answer carries the request's id; the routes read the sane one from the request
+        String id = RequestIds.of(ctx.request().getHeader(RequestIds.HEADER));
+        ctx.request().headers().set(RequestIds.HEADER, id);
+        ctx.response().putHeader(RequestIds.HEADER, id);
         State now = state;
         if (now == State.SERVING || now == State.DRAINING) {
             if (hasBody(ctx.request()) && !bodyAllowed(ctx)) {
@@ -182,6 +193,13 @@ public final class ApiHttpServer implements AutoCloseable {
         // the authenticator's own rules: exactly one header, a bearer token it knows
         String refused = credentials.apply(authorization.size() == 1 ? authorization.get(0) : authorization);
         if (refused != null) {
+            Refusals counted = refusals;
+            if (counted != null) {
+                var peer = ctx.request().remoteAddress();
+                counted.refused(ApiRoutes.ALLOWED_METHOD.containsKey(ctx.request().path()) ? ctx.request().path() : "other",
+                        401, Refusals.Reason.of(refused), peer == null ? null : peer.hostAddress(),
+                        ctx.request().getHeader(RequestIds.HEADER), null);
+            }
             ctx.response().putHeader("WWW-Authenticate", "Bearer").putHeader("Connection", "close");
             RouterErrors.write(ctx.response(), 401, refused);
             return false;

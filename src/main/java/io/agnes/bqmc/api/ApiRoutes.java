@@ -5,6 +5,7 @@ import java.util.Map;
 
 import io.agnes.bqmc.auth.AccessDeniedException;
 import io.agnes.bqmc.auth.AuthenticationFailedException;
+import io.agnes.bqmc.auth.Principal;
 import io.agnes.bqmc.auth.Role;
 import io.agnes.bqmc.db.ConnectionPool;
 import io.agnes.bqmc.history.RunRecord;
@@ -13,6 +14,7 @@ import io.agnes.bqmc.refresh.RefreshAlreadyRunningException;
 import io.agnes.bqmc.refresh.RefreshBusyException;
 import io.agnes.bqmc.refresh.RefreshUnavailableException;
 import io.agnes.bqmc.refresh.RunInfo;
+import io.agnes.bqmc.refresh.RunOrigin;
 import io.agnes.bqmc.refresh.TableRefreshResult;
 import io.agnes.bqmc.registry.NotRemoteBigQueryTableException;
 import io.agnes.bqmc.registry.RegistryTable;
@@ -57,6 +59,9 @@ public class ApiRoutes extends RouteBuilder {
     static final String RUN_PATH = "/api/admin/run-bq-metadata-refresh";
     static final String REFRESH_PATH = "/api/v2/metadata-cache/refresh";
     static final String STATUS_PATH = "/api/v2/metadata-cache/status";
+    /** Each route's path, as the refusal counter names endpoints. */
+    static final Map<String, String> ENDPOINT = Map.of(RUN_ROUTE, RUN_PATH, REFRESH_ROUTE, REFRESH_PATH,
+            STATUS_ROUTE, STATUS_PATH);
     /** Each endpoint's method, for a 405's {@code Allow} header. */
     static final Map<String, String> ALLOWED_METHOD = Map.of(RUN_PATH, "POST", REFRESH_PATH, "POST", STATUS_PATH, "GET");
 
@@ -64,9 +69,11 @@ public class ApiRoutes extends RouteBuilder {
     public void configure() {
         StatusReport statusReport = getContext().getRegistry().lookupByNameAndType("statusReport", StatusReport.class);
         DatabaseOutage outage = getContext().getRegistry().lookupByNameAndType("databaseOutage", DatabaseOutage.class);
-        errorMapping(outage);
+        Refusals refusals = getContext().getRegistry().lookupByNameAndType("refusals", Refusals.class);
+        errorMapping(outage, refusals);
 
-        interceptFrom("rest:*").process("bearerAuthenticator");
+        // the request's id, address and audit row first: a refused caller has them too
+        interceptFrom("rest:*").process("requestContext").process("bearerAuthenticator");
 
         // not inlined: each REST verb stays a route of its own, under the id the role table names
         restConfiguration().component("platform-http").bindingMode(RestBindingMode.off).inlineRoutes(false)
@@ -118,15 +125,24 @@ public class ApiRoutes extends RouteBuilder {
 
         from("direct:api-run").routeId("api-run")
                 .removeHeaders("*")
-                .setProperty(RunInfo.TRIGGER, constant("rest"))
+                .process(e -> e.setProperty(RunOrigin.PROPERTY, RequestContext.origin(e, "rest")))
                 .to("direct:refresh-all")
-                .process(e -> JsonResponses.respond(e, 200, e.getMessage().getBody(RunRecord.class), RunRecord.Summary.class));
+                .process(e -> {
+                    RunRecord run = e.getMessage().getBody(RunRecord.class);
+                    e.setProperty(RequestContext.OUTCOME, run);
+                    JsonResponses.respond(e, 200, run, RunRecord.Summary.class);
+                });
 
         from("direct:api-refresh-table").routeId("api-refresh")
                 .process(e -> e.getMessage().setHeader(RegistryTable.ID_PARAMETER, tableParameter(e)))
                 .removeHeaders("*", RegistryTable.ID_PARAMETER)
+                .process(e -> e.setProperty(RunOrigin.PROPERTY, RequestContext.origin(e, RunInfo.SINGLE)))
                 .to("direct:refresh-one")
-                .process(e -> JsonResponses.respond(e, 200, e.getMessage().getBody(TableRefreshResult.class)));
+                .process(e -> {
+                    TableRefreshResult table = e.getMessage().getBody(TableRefreshResult.class);
+                    e.setProperty(RequestContext.OUTCOME, table);
+                    JsonResponses.respond(e, 200, table);
+                });
 
         from("direct:api-status").routeId("api-status")
                 .process(e -> e.setProperty(STATUS_FILTER, StatusFilter.of(query(e))))
@@ -152,14 +168,19 @@ public class ApiRoutes extends RouteBuilder {
                 });
     }
 
-    private void errorMapping(DatabaseOutage outage) {
+    private void errorMapping(DatabaseOutage outage, Refusals refusals) {
         onException(AuthenticationFailedException.class).handled(true)
                 .process(e -> {
-                    JsonResponses.error(e, 401, caught(e).getMessage());
+                    String detail = caught(e).getMessage();
+                    refused(refusals, e, 401, Refusals.Reason.of(detail));
+                    JsonResponses.error(e, 401, detail);
                     e.getMessage().setHeader("WWW-Authenticate", "Bearer");
                 });
         onException(AccessDeniedException.class).handled(true)
-                .process(e -> JsonResponses.error(e, 403, caught(e).getMessage()));
+                .process(e -> {
+                    refused(refusals, e, 403, Refusals.Reason.NOT_ADMIN);
+                    JsonResponses.error(e, 403, caught(e).getMessage());
+                });
         onException(BadRequestException.class, NotRemoteBigQueryTableException.class).handled(true)
                 .process(e -> JsonResponses.error(e, 400, caught(e).getMessage()));
         onException(UnknownTableException.class).handled(true)
@@ -192,6 +213,13 @@ public class ApiRoutes extends RouteBuilder {
                     LOG.error("request failed in route {}", e.getFromRouteId(), cause);
                     JsonResponses.error(e, 500, "Internal server error");
                 });
+    }
+
+    private static void refused(Refusals refusals, Exchange e, int status, Refusals.Reason reason) {
+        Principal caller = e.getProperty(Principal.PROPERTY, Principal.class);
+        refusals.refused(ENDPOINT.getOrDefault(e.getFromRouteId(), "other"), status, reason,
+                e.getProperty(RequestContext.CLIENT, String.class), e.getProperty(RequestContext.REQUEST_ID, String.class),
+                caller == null ? null : caller.user());
     }
 
     /** A 503 that says when to come back. */

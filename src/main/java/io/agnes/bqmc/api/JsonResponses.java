@@ -32,6 +32,7 @@ public final class JsonResponses {
     }
 
     public static void error(Exchange exchange, int status, String detail) {
+        exchange.setProperty(RequestContext.ERROR_DETAIL, detail);
         respond(exchange, status, new ErrorBody(detail));
     }
 

@@ -42,8 +42,10 @@ final class RouterErrors {
                 detail = "Request URI too long";
             }
         }
-        // the decoder cannot go on after such a request: the connection closes after the answer
-        write(request.response().putHeader("Connection", "close"), status, detail);
+        // the decoder cannot go on after such a request: the connection closes after the answer;
+        // its X-Request-Id (if it got so far) is not trusted: a control character lands here
+        write(request.response().putHeader("Connection", "close").putHeader(RequestIds.HEADER, RequestIds.of(null)),
+                status, detail);
     }
 
     static Handler<RoutingContext> routerFailure(int status, String detail) {

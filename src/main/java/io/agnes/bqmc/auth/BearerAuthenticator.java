@@ -43,11 +43,12 @@ public class BearerAuthenticator implements Processor {
         // (?authorızation= posed as the header): the credentials come from the HTTP request itself
         exchange.getMessage().removeHeader("Authorization");
         Principal principal = authenticate(requestAuthorization(exchange));
+        // known even when refused for its role: a 403 is audited and logged with the caller's name
+        exchange.setProperty(Principal.PROPERTY, principal);
         Role required = requiredRole.getOrDefault(exchange.getFromRouteId(), Role.ADMIN);
         if (required == Role.ADMIN && principal.role() != Role.ADMIN) {
             throw new AccessDeniedException();
         }
-        exchange.setProperty(Principal.PROPERTY, principal);
     }
 
     /** The request's own {@code Authorization} header lines (ASCII names only, as HTTP has them); null without one. */

@@ -36,8 +36,8 @@ public class RunHistory {
 
     private static final String RUNNING = "running";
 
-    private static final String COLUMNS = "run_id, %1$s, %2$s, trigger, total, succeeded, no_data, failed, duration_ms,"
-            + " status, replica, write_failed";
+    private static final String COLUMNS = "run_id, %1$s, %2$s, trigger, triggered_by, caller, request_id, total,"
+            + " succeeded, no_data, failed, duration_ms, status, replica, write_failed";
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -69,7 +69,10 @@ public class RunHistory {
                         + "    duration_ms BIGINT NOT NULL,\n"
                         + "    status VARCHAR NOT NULL DEFAULT 'finished',\n"
                         + "    replica VARCHAR,\n"
-                        + "    write_failed INTEGER DEFAULT 0\n"
+                        + "    write_failed INTEGER DEFAULT 0,\n"
+                        + "    triggered_by VARCHAR,\n"
+                        + "    caller VARCHAR,\n"
+                        + "    request_id VARCHAR\n"
                         + ")");
                 return;
             }
@@ -85,21 +88,42 @@ public class RunHistory {
             if (!present.contains("write_failed")) {
                 s.execute("ALTER TABLE bqmc_run_history ADD COLUMN write_failed INTEGER DEFAULT 0");
             }
+            // who started a run (since 1.2): the token's user and the request, never the token
+            for (String column : List.of("triggered_by", "caller", "request_id")) {
+                if (!present.contains(column)) {
+                    s.execute("ALTER TABLE bqmc_run_history ADD COLUMN " + column + " VARCHAR");
+                }
+            }
         }
     }
 
-    /** The row that names a run in flight. */
-    public void started(String runId, Instant startedAt, String trigger, String replica) throws SQLException {
+    /** The row that names a run in flight, and who started it. */
+    public void started(String runId, Instant startedAt, Origin origin, String replica) throws SQLException {
         try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(
-                "INSERT INTO bqmc_run_history (run_id, started_at, trigger, total, succeeded, no_data, failed,"
-                        + " duration_ms, status, replica) VALUES (?, " + dialect.timestampParam()
-                        + ", ?, 0, 0, 0, 0, 0, '" + RUNNING + "', ?)")) {
-            ps.setString(1, runId);
-            ps.setString(2, dialect.timestampText(startedAt));
-            ps.setString(3, trigger);
-            ps.setString(4, replica);
+                "INSERT INTO bqmc_run_history (run_id, started_at, trigger, triggered_by, caller, request_id, total,"
+                        + " succeeded, no_data, failed, duration_ms, status, replica) VALUES (?, "
+                        + dialect.timestampParam() + ", ?, ?, ?, ?, 0, 0, 0, 0, 0, '" + RUNNING + "', ?)")) {
+            int i = 0;
+            ps.setString(++i, runId);
+            ps.setString(++i, dialect.timestampText(startedAt));
+            ps.setString(++i, origin.trigger());
+            ps.setString(++i, origin.triggeredBy());
+            ps.setString(++i, origin.caller());
+            ps.setString(++i, origin.requestId());
+            ps.setString(++i, replica);
             ps.executeUpdate();
         }
+    }
+
+    /** Who started a run, as its row keeps it (the refresh's {@code RunOrigin}). */
+    public interface Origin {
+        String trigger();
+
+        String triggeredBy();
+
+        String caller();
+
+        String requestId();
     }
 
     /**
@@ -207,8 +231,9 @@ public class RunHistory {
                 List<RunRecord> runs = new ArrayList<>();
                 while (rs.next()) {
                     runs.add(new RunRecord(rs.getString(1), Dialect.fromEpochMicros(rs.getLong(2)),
-                            Dialect.fromEpochMicros(rs.getLong(3)), rs.getString(4), rs.getInt(5), rs.getInt(6),
-                            rs.getInt(7), rs.getInt(8), rs.getLong(9), rs.getString(10), rs.getString(11), rs.getInt(12)));
+                            Dialect.fromEpochMicros(rs.getLong(3)), rs.getString(4), rs.getString(5), rs.getString(6),
+                            rs.getString(7), rs.getInt(8), rs.getInt(9), rs.getInt(10), rs.getInt(11), rs.getLong(12),
+                            rs.getString(13), rs.getString(14), rs.getInt(15)));
                 }
                 return runs;
             }

@@ -15,6 +15,11 @@ import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
  * to the API and the CLI. The run endpoint answers with the {@link Summary} view (contract
  * section 7 lists exactly those fields); {@code last_runs} and the history have all.
  *
+ * @param trigger     the route that started it: {@code timer}, {@code rest} or {@code direct}
+ * @param triggeredBy {@code timer}, {@code api} (a user's token), {@code scheduler-token}, or
+ *                    {@code direct}; null for runs recorded by versions before 1.2
+ * @param caller      the user of the token that started it (never the token); null for the timer
+ * @param requestId   the id of the API request that started it; null for the timer
  * @param status  {@code finished}, or {@code abandoned} for a run whose replica died or lost
  *                its lock before it finished (its counters are then unknown, 0)
  * @param replica the replica that ran it
@@ -33,6 +38,16 @@ public record RunRecord(
         Instant finishedAt,
         @JsonProperty("trigger") @JsonView(History.class)
         @Schema(allowableValues = {"timer", "rest", "direct"}, description = "In last_runs only") String trigger,
+        @JsonProperty("triggered_by") @JsonView(History.class)
+        @Schema(nullable = true, allowableValues = {"timer", "api", "scheduler-token", "direct"},
+                description = "In last_runs only: the timer, an API call with a user's token, or one with"
+                        + " SCHEDULER_API_TOKEN") String triggeredBy,
+        @JsonProperty("caller") @JsonView(History.class)
+        @Schema(nullable = true, description = "In last_runs only: the user of the token that started the run;"
+                + " null for the timer") String caller,
+        @JsonProperty("request_id") @JsonView(History.class)
+        @Schema(nullable = true, description = "In last_runs only: the X-Request-Id of the API request that"
+                + " started the run") String requestId,
         @JsonProperty("total") @Schema(requiredMode = RequiredMode.REQUIRED) int total,
         @JsonProperty("succeeded") @Schema(requiredMode = RequiredMode.REQUIRED) int succeeded,
         @JsonProperty("no_data") @Schema(requiredMode = RequiredMode.REQUIRED) int noData,
@@ -51,6 +66,13 @@ public record RunRecord(
     public RunRecord(String runId, Instant startedAt, Instant finishedAt, String trigger, int total, int succeeded,
                      int noData, int failed, long durationMs, String status, String replica) {
         this(runId, startedAt, finishedAt, trigger, total, succeeded, noData, failed, durationMs, status, replica, 0);
+    }
+
+    /** A run whose origin is known only by its route (as versions before 1.2 recorded runs). */
+    public RunRecord(String runId, Instant startedAt, Instant finishedAt, String trigger, int total, int succeeded,
+                     int noData, int failed, long durationMs, String status, String replica, int writeFailed) {
+        this(runId, startedAt, finishedAt, trigger, null, null, null, total, succeeded, noData, failed, durationMs,
+                status, replica, writeFailed);
     }
 
     /** The fields of the run endpoint's answer. */

@@ -57,7 +57,7 @@ public class ClusterRunGate implements RunGate {
     }
 
     @Override
-    public synchronized RunInfo enter(String trigger, boolean tick) {
+    public synchronized RunInfo enter(RunOrigin origin) {
         Held mine = held;
         if (mine != null) {
             throw new RefreshAlreadyRunningException(mine.run().runId(), mine.run().startedAt());
@@ -73,7 +73,7 @@ public class ClusterRunGate implements RunGate {
             throw new RefreshUnavailableException(e);
         }
         try {
-            if (tick) {
+            if (origin.tick()) {
                 Optional<RunHistory.InFlight> recent = history.startedWithin(notDueWindow);
                 if (recent.isPresent()) {
                     lock.close();
@@ -87,7 +87,7 @@ public class ClusterRunGate implements RunGate {
                         + " before they finished", abandoned);
             }
             String runId = RunInfo.newId();
-            RunInfo run = RunInfo.start(runId, trigger, new Lease(lock, history.fence(runId)));
+            RunInfo run = RunInfo.start(runId, origin, new Lease(lock, history.fence(runId)));
             held = new Held(run, lock);
             return run;
         } catch (SQLException e) {

@@ -9,8 +9,8 @@ public class LocalRunGate implements RunGate {
     private final AtomicReference<RunInfo> inFlight = new AtomicReference<>();
 
     @Override
-    public RunInfo enter(String trigger, boolean tick) {
-        RunInfo candidate = RunInfo.start(RunInfo.newId(), trigger, RunLease.LOCAL);
+    public RunInfo enter(RunOrigin origin) {
+        RunInfo candidate = RunInfo.start(RunInfo.newId(), origin, RunLease.LOCAL);
         RunInfo holder;
         do {
             if (inFlight.compareAndSet(null, candidate)) {

@@ -71,7 +71,7 @@ public class RefreshSteps {
     public void startRun(Exchange exchange) throws SQLException {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         dataSource.checkWritable();
-        history.started(run.runId(), run.startedAt(), run.trigger(), replica);
+        history.started(run.runId(), run.startedAt(), run.origin(), replica);
     }
 
     /**
@@ -124,9 +124,10 @@ public class RefreshSteps {
             throw new NotRemoteBigQueryTableException();
         }
         pending.add(row.id());
+        RunOrigin origin = exchange.getProperty(RunOrigin.PROPERTY, RunOrigin.class);
         // not a run: no slot, and nothing to lose
-        exchange.getMessage().setBody(new TableRefresh(row,
-                RunInfo.start(RunInfo.newId(), RunInfo.SINGLE, RunLease.LOCAL)));
+        exchange.getMessage().setBody(new TableRefresh(row, RunInfo.start(RunInfo.newId(),
+                origin != null ? origin : new RunOrigin(RunInfo.SINGLE, "direct", null, null), RunLease.LOCAL)));
     }
 
     public void resolve(Exchange exchange) {
@@ -212,7 +213,7 @@ public class RefreshSteps {
             e = e.getCause(); // Camel's wrappers say nothing about what went wrong
         }
         TableRefresh refresh = table(exchange);
-        try (LogContext context = LogContext.table(refresh.run().runId(), refresh.tableId())) {
+        try (LogContext context = LogContext.table(refresh.run().runId(), refresh.run().origin().requestId(), refresh.tableId())) {
             LOG.warn("unexpected failure looking up table_id={}", LogText.safe(refresh.tableId()), e);
         }
         refresh.failed(FailureClassifier.describe(e), "unexpected");
@@ -245,7 +246,7 @@ public class RefreshSteps {
             return;
         }
         String error = e == null ? "unknown" : e.getClass().getSimpleName() + ": " + LogText.safe(e.getMessage());
-        try (LogContext context = LogContext.table(refresh.run().runId(), refresh.tableId())) {
+        try (LogContext context = LogContext.table(refresh.run().runId(), refresh.run().origin().requestId(), refresh.tableId())) {
             LOG.warn("bq metadata cache write failed: table_id={} error={}", LogText.safe(refresh.tableId()),
                     LogText.safe(error));
         }
@@ -258,7 +259,7 @@ public class RefreshSteps {
         pending.done(refresh.tableId());
         events.tableFinished(refresh.status());
         // the contract's line; a table that did not end ok says why at its end
-        try (LogContext context = LogContext.table(refresh.run().runId(), refresh.tableId())) {
+        try (LogContext context = LogContext.table(refresh.run().runId(), refresh.run().origin().requestId(), refresh.tableId())) {
             LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}{}",
                     refresh.run().runId(), LogText.safe(refresh.tableId()), refresh.status(),
                     refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs(),
@@ -281,7 +282,7 @@ public class RefreshSteps {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         RunTally.Counts counts = exchange.getProperty(RunTally.COUNTS, RunTally.Counts.class);
         RunRecord record = counts.toRecord(run, Times.now(), replica);
-        try (LogContext context = LogContext.run(run.runId())) {
+        try (LogContext context = LogContext.run(run.runId(), run.origin().requestId())) {
             finish(record, counts, run);
         }
         exchange.getMessage().setBody(record);
@@ -291,9 +292,11 @@ public class RefreshSteps {
         // the contract's line; a run with failures, or without credentials, says so at WARN with the count of each kind
         boolean warn = record.failed() > 0 || counts.kinds().containsKey("no_credentials")
                 || counts.kinds().containsKey("no_project");
-        String line = "bq metadata refresh: run_id={} total={} ok={} no_data={} failed={} duration_ms={}{}";
+        String line = "bq metadata refresh: run_id={} total={} ok={} no_data={} failed={} duration_ms={}{}"
+                + " triggered_by={} caller={}";
         Object[] values = {record.runId(), record.total(), record.succeeded(), record.noData(), record.failed(),
-            record.durationMs(), counts.kinds().isEmpty() ? "" : " errors=" + counts.kindsText()};
+            record.durationMs(), counts.kinds().isEmpty() ? "" : " errors=" + counts.kindsText(),
+            record.triggeredBy(), record.caller() == null ? "-" : LogText.safe(record.caller())};
         if (warn) {
             LOG.warn(line, values);
         } else {

@@ -8,12 +8,12 @@ public interface RunGate {
     /**
      * Takes the slot for a new run.
      *
-     * @param tick a timer tick: on a shared database it also gives way when a run started
-     *             less than an interval ago
+     * @param origin who asks; a timer tick ({@link RunOrigin#tick()}) on a shared database also
+     *               gives way when a run started less than an interval ago
      * @throws RefreshRefusedException when the slot is taken, the tick is not due, or the
      *                                 database cannot be asked
      */
-    RunInfo enter(String trigger, boolean tick);
+    RunInfo enter(RunOrigin origin);
 
     /** Frees the slot the run took. */
     void leave(RunInfo run);

@@ -9,9 +9,9 @@ import io.agnes.bqmc.support.Times;
 /**
  * A run in flight: its identity, where its record starts, and its right to go on.
  *
- * @param trigger who started it: {@code timer}, {@code rest}, or {@code direct}; {@link #SINGLE} for a single-table refresh
+ * @param origin who started it
  */
-public record RunInfo(String runId, Instant startedAt, long startedNanos, String trigger, RunLease lease) {
+public record RunInfo(String runId, Instant startedAt, long startedNanos, RunOrigin origin, RunLease lease) {
 
     /** Exchange property naming what starts a run; the timer and API routes set it. */
     public static final String TRIGGER = "bqmcTrigger";
@@ -21,8 +21,13 @@ public record RunInfo(String runId, Instant startedAt, long startedNanos, String
 
     private static final SecureRandom RANDOM = new SecureRandom();
 
-    public static RunInfo start(String runId, String trigger, RunLease lease) {
-        return new RunInfo(runId, Times.now(), System.nanoTime(), trigger, lease);
+    public static RunInfo start(String runId, RunOrigin origin, RunLease lease) {
+        return new RunInfo(runId, Times.now(), System.nanoTime(), origin, lease);
+    }
+
+    /** {@code timer}, {@code rest}, {@code direct}, or {@link #SINGLE}. */
+    public String trigger() {
+        return origin.trigger();
     }
 
     /** 8 random hex characters, as run ids have always looked. */

@@ -54,8 +54,10 @@ public class RunTally implements AggregationStrategy {
 
         /** The run's record, as it finishes now. */
         RunRecord toRecord(RunInfo run, Instant finishedAt, String replica) {
-            return new RunRecord(run.runId(), run.startedAt(), finishedAt, run.trigger(), total, succeeded, noData,
-                    failed, run.elapsedMs(), RunRecord.FINISHED, replica, kinds.getOrDefault(WRITE_FAILED, 0));
+            RunOrigin origin = run.origin();
+            return new RunRecord(run.runId(), run.startedAt(), finishedAt, origin.trigger(), origin.triggeredBy(),
+                    origin.caller(), origin.requestId(), total, succeeded, noData, failed, run.elapsedMs(),
+                    RunRecord.FINISHED, replica, kinds.getOrDefault(WRITE_FAILED, 0));
         }
     }
 

@@ -28,15 +28,23 @@ public class SingleFlightRoutePolicy extends RoutePolicySupport {
 
     @Override
     public void onExchangeBegin(Route route, Exchange exchange) {
-        String trigger = exchange.getProperty(RunInfo.TRIGGER, "direct", String.class);
         try {
-            exchange.setProperty(RUN, gate.enter(trigger, "timer".equals(trigger)));
+            exchange.setProperty(RUN, gate.enter(origin(exchange)));
         } catch (RefreshRefusedException refused) {
             exchange.setProperty(REFUSED, Boolean.TRUE);
             exchange.setException(refused);
             // stops the route's own steps; cleared again in onExchangeDone so the caller's error handling runs
             exchange.setRouteStop(true);
         }
+    }
+
+    /** The API routes name the caller; the timer route names only itself; anything else is a direct call. */
+    private static RunOrigin origin(Exchange exchange) {
+        RunOrigin origin = exchange.getProperty(RunOrigin.PROPERTY, RunOrigin.class);
+        if (origin != null) {
+            return origin;
+        }
+        return "timer".equals(exchange.getProperty(RunInfo.TRIGGER, String.class)) ? RunOrigin.TIMER : RunOrigin.DIRECT;
     }
 
     @Override

@@ -3,34 +3,47 @@ package io.agnes.bqmc.support;
 import org.slf4j.MDC;
 
 /**
- * The run and table a log line is about, as the JSON lines' {@code run_id} and {@code table_id}
- * fields: set around the line, removed after, on whatever thread writes it.
+ * The request, run and table a log line is about, as the JSON lines' {@code request_id},
+ * {@code run_id} and {@code table_id} fields (and the text lines' {@code request_id=}): set
+ * around the line, and what the thread had before put back after, on whatever thread writes it.
  */
 public final class LogContext implements AutoCloseable {
 
-    private final boolean table;
+    /** The MDC key of an API request's id. */
+    public static final String REQUEST_ID = "request_id";
 
-    private LogContext(String runId, String tableId) {
-        MDC.put("run_id", runId);
-        table = tableId != null;
-        if (table) {
-            MDC.put("table_id", LogText.safe(tableId));
+    private static final String[] KEYS = {REQUEST_ID, "run_id", "table_id"};
+
+    private final String[] before = new String[KEYS.length];
+
+    private LogContext(String requestId, String runId, String tableId) {
+        String[] values = {requestId, runId, tableId == null ? null : LogText.safe(tableId)};
+        for (int i = 0; i < KEYS.length; i++) {
+            before[i] = MDC.get(KEYS[i]);
+            if (values[i] != null) {
+                MDC.put(KEYS[i], values[i]);
+            }
         }
     }
 
-    public static LogContext run(String runId) {
-        return new LogContext(runId, null);
+    /** @param requestId the API request that started the run, or null */
+    public static LogContext run(String runId, String requestId) {
+        return new LogContext(requestId, runId, null);
     }
 
-    public static LogContext table(String runId, String tableId) {
-        return new LogContext(runId, tableId);
+    /** @param requestId the API request that started the run or refresh, or null */
+    public static LogContext table(String runId, String requestId, String tableId) {
+        return new LogContext(requestId, runId, tableId);
     }
 
     @Override
     public void close() {
-        MDC.remove("run_id");
-        if (table) {
-            MDC.remove("table_id");
+        for (int i = 0; i < KEYS.length; i++) {
+            if (before[i] == null) {
+                MDC.remove(KEYS[i]);
+            } else {
+                MDC.put(KEYS[i], before[i]);
+            }
         }
     }
 }

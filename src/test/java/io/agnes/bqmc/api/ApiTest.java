@@ -304,6 +304,98 @@ class ApiTest {
         assertThat(api.post(REFRESH + "?table=orders", admin).status()).isEqualTo(200);
     }
 
+    /**
+     * Every request carries an id: the caller's when sane, echoed in the answer, on every log line
+     * of the request (the run's lines too, on the run's own threads), in the run history and in
+     * last_runs with who started the run.
+     */
+    @Test
+    void aRequestIdGoesFromTheHeaderToTheAnswerTheLogAndTheRunHistory() throws Exception {
+        Answer ran = api.send(api.requestBuilder(RUN, admin).header("X-Request-Id", "ana-run-42")
+                .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build());
+        assertThat(ran.status()).isEqualTo(200);
+        assertThat(ran.header("X-Request-Id")).isEqualTo("ana-run-42");
+        String runId = ran.json().get("run_id").asText();
+
+        List<LogCapture.Line> lines = logs.events().stream()
+                .filter(l -> "ana-run-42".equals(l.context().get("request_id"))).toList();
+        assertThat(lines).anyMatch(l -> l.message().startsWith("bq metadata refresh: run_id=" + runId)
+                && l.message().endsWith("triggered_by=api caller=ana@example.com"));
+        assertThat(lines.stream().filter(l -> l.message().startsWith("bq metadata refresh table: run_id=" + runId)))
+                .hasSize(5);
+
+        JsonNode last = api.get(STATUS, analyst).json().get("last_runs").get(0);
+        assertThat(last.get("run_id").asText()).isEqualTo(runId);
+        assertThat(last.get("trigger").asText()).as("the field as it was").isEqualTo("rest");
+        assertThat(last.get("triggered_by").asText()).isEqualTo("api");
+        assertThat(last.get("caller").asText()).isEqualTo("ana@example.com");
+        assertThat(last.get("request_id").asText()).isEqualTo("ana-run-42");
+        assertThat(service.query("SELECT triggered_by, caller, request_id FROM bqmc_run_history WHERE run_id = ?", runId))
+                .containsExactly(Map.of("triggered_by", "api", "caller", "ana@example.com", "request_id", "ana-run-42"));
+
+        String longest = "r".repeat(128);
+        Answer kept = api.send(api.requestBuilder(STATUS, analyst).header("X-Request-Id", longest).GET().build());
+        assertThat(kept.header("X-Request-Id")).isEqualTo(longest);
+        Answer generated = api.send("GET", "/no/such/path", null);
+        assertThat(generated.status()).isEqualTo(404);
+        assertThat(generated.header("X-Request-Id")).matches("[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}");
+    }
+
+    /** A hostile X-Request-Id (too long, control characters, non-ASCII, spaces) is replaced, and never logged. */
+    @Test
+    void aHostileRequestIdIsReplacedAndNeverLogged() {
+        List<String> hostile = List.of("x".repeat(129), "evil\u0007bell", "caf\u00e9-\u00fcber", "two words",
+                "inject\u001b[31mred");
+        for (String id : hostile) {
+            ApiClient.RawAnswer a = api.raw("POST " + REFRESH + "?table=orders HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nAuthorization: Bearer "
+                    + analyst + "\r\nX-Request-Id: " + id + "\r\n");
+            // the HTTP parser itself refuses a header with control characters (400); the others reach the routes
+            assertThat(a.status()).as(id).isIn(403, 400);
+            String echoed = a.head().lines().filter(h -> h.regionMatches(true, 0, "X-Request-Id:", 0, 13))
+                    .map(h -> h.substring(13).strip()).findFirst().orElseThrow();
+            assertThat(echoed).as(id).matches("[0-9a-f-]{36}");
+            String core = id.substring(0, 4);
+            assertThat(logs.events()).as(id).noneMatch(l -> l.message().contains(id)
+                    || l.context().values().stream().anyMatch(v -> v.contains(id) || v.startsWith(core)));
+        }
+    }
+
+    /** Refused callers are counted by endpoint, status and reason (the log lines are RefusalsTest's). */
+    @Test
+    void refusedCallersAreCountedByEndpointAndReason() {
+        double unknown = refused(STATUS, "401", "unknown_token");
+        double notAdmin = refused(RUN, "403", "not_admin");
+        double inUrl = refused(STATUS, "401", "token_in_url");
+        assertError(api.get(STATUS, "bqmc_no-such-token"), 401, "Token unknown");
+        assertError(api.post(RUN, analyst), 403, "Admin access required");
+        assertError(api.get(STATUS + "?Authorization=Bearer%20x", null), 401,
+                "Credentials are accepted only in the Authorization header, never in the URL");
+        assertThat(refused(STATUS, "401", "unknown_token")).isEqualTo(unknown + 1);
+        assertThat(refused(RUN, "403", "not_admin")).isEqualTo(notAdmin + 1);
+        assertThat(refused(STATUS, "401", "token_in_url")).isEqualTo(inUrl + 1);
+        assertThat(logs.linesContaining("request refused: status=")).allMatch(l -> l.startsWith("INFO"));
+    }
+
+    /** A standalone database has no audit_log: the service creates none and writes nothing there. */
+    @Test
+    void aStandaloneDatabaseGetsNoAuditLog() throws Exception {
+        var skipped = service.meters().find("bqmc.audit.rows").tag("outcome", "skipped").counter();
+        double before = skipped.count();
+        assertThat(api.post(REFRESH + "?table=old", admin).status()).isEqualTo(200);
+        org.awaitility.Awaitility.await().atMost(java.time.Duration.ofSeconds(10))
+                .until(() -> skipped.count() >= before + 1);
+        try (var c = service.dataSource().getConnection()) {
+            assertThat(io.agnes.bqmc.db.Tables.columns(c, "audit_log")).isEmpty();
+        }
+        assertThat(service.meters().find("bqmc.audit.rows").tag("outcome", "failed").counter().count()).isZero();
+    }
+
+    static double refused(String endpoint, String status, String reason) {
+        var counter = service.meters().find("bqmc.http.refused").tag("endpoint", endpoint).tag("status", status)
+                .tag("reason", reason).counter();
+        return counter == null ? 0 : counter.count();
+    }
+
     static List<String> ids(Answer answer) {
         assertThat(answer.status()).as(answer.body()).isEqualTo(200);
         List<String> ids = new ArrayList<>();

@@ -15,6 +15,7 @@ import java.util.TimeZone;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
+import io.agnes.bqmc.refresh.RunOrigin;
 import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.db.Transaction;
@@ -62,13 +63,52 @@ class RunHistoryTest {
     }
 
     static RunRecord finished(String id, Instant started, int total, int succeeded) {
-        return new RunRecord(id, started, started.plusSeconds(2), "timer", total, succeeded, 0, total - succeeded, 2000,
-                RunRecord.FINISHED, "replica-a");
+        return new RunRecord(id, started, started.plusSeconds(2), "timer", "timer", null, null, total, succeeded, 0,
+                total - succeeded, 2000, RunRecord.FINISHED, "replica-a", 0);
+    }
+
+    /** Who started a run is kept from its start: the token's user and the request, never the token. */
+    @Test
+    void aRunKeepsWhoStartedIt() throws Exception {
+        RunOrigin origin = RunOrigin.api("rest", "alice@example.com", false, "req-7f3a");
+        history.started("aaaaaaaa", STARTED, origin, "replica-a");
+        history.finished(finished("aaaaaaaa", STARTED, 1, 1));
+        RunRecord kept = history.newest(1).get(0);
+        assertThat(kept.trigger()).isEqualTo("rest");
+        assertThat(kept.triggeredBy()).isEqualTo("api");
+        assertThat(kept.caller()).isEqualTo("alice@example.com");
+        assertThat(kept.requestId()).isEqualTo("req-7f3a");
+
+        history.started("bbbbbbbb", STARTED.plusSeconds(60), RunOrigin.api("rest", "scheduler@system.local", true,
+                "req-2"), "replica-a");
+        history.finished(finished("bbbbbbbb", STARTED.plusSeconds(60), 1, 1));
+        assertThat(history.newest(1).get(0).triggeredBy()).isEqualTo("scheduler-token");
+    }
+
+    /** A history an earlier version created gains the three columns; its rows read back with them null. */
+    @Test
+    void anOlderHistoryGainsTheOriginColumns() throws Exception {
+        try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
+            s.execute("DROP TABLE bqmc_run_history");
+            s.execute("CREATE TABLE bqmc_run_history (run_id VARCHAR PRIMARY KEY, started_at "
+                    + db.dialect().timestampType() + " NOT NULL, finished_at " + db.dialect().timestampType() + ","
+                    + " trigger VARCHAR NOT NULL, total INTEGER NOT NULL, succeeded INTEGER NOT NULL,"
+                    + " no_data INTEGER NOT NULL, failed INTEGER NOT NULL, duration_ms BIGINT NOT NULL,"
+                    + " status VARCHAR NOT NULL DEFAULT 'finished', replica VARCHAR, write_failed INTEGER DEFAULT 0)");
+            s.execute("INSERT INTO bqmc_run_history VALUES ('olderrun', " + (db.dialect() == Dialect.POSTGRESQL
+                    ? "now()" : "current_timestamp::TIMESTAMP") + ", now(), 'timer', 1, 1, 0, 0, 5, 'finished', 'r', 0)");
+            RunHistory.ensure(c, db.dialect());
+        }
+        RunRecord older = history.newest(1).get(0);
+        assertThat(older.runId()).isEqualTo("olderrun");
+        assertThat(older.trigger()).isEqualTo("timer");
+        assertThat(older.triggeredBy()).isNull();
+        assertThat(older.caller()).isNull();
     }
 
     @Test
     void aRunIsInFlightUntilItFinishesAndThenShowsWithEveryField() throws Exception {
-        history.started("aaaaaaaa", STARTED, "timer", "replica-a");
+        history.started("aaaaaaaa", STARTED, RunOrigin.TIMER, "replica-a");
         assertThat(history.inFlight()).contains(new RunHistory.InFlight("aaaaaaaa", STARTED));
         assertThat(history.newest(10)).isEmpty();
 
@@ -82,12 +122,12 @@ class RunHistoryTest {
     /** A run whose cache writes failed (a full disk) is kept with that count, and is no success. */
     @Test
     void aRunWhoseWritesFailedIsNoSuccess() throws Exception {
-        history.started("aaaaaaaa", STARTED, "timer", "replica-a");
+        history.started("aaaaaaaa", STARTED, RunOrigin.TIMER, "replica-a");
         history.finished(finished("aaaaaaaa", STARTED, 3, 3));
         Instant later = STARTED.plusSeconds(60);
-        history.started("bbbbbbbb", later, "timer", "replica-a");
-        RunRecord writesFailed = new RunRecord("bbbbbbbb", later, later.plusSeconds(2), "timer", 3, 2, 0, 1, 2000,
-                RunRecord.FINISHED, "replica-a", 1);
+        history.started("bbbbbbbb", later, RunOrigin.TIMER, "replica-a");
+        RunRecord writesFailed = new RunRecord("bbbbbbbb", later, later.plusSeconds(2), "timer", "timer", null, null,
+                3, 2, 0, 1, 2000, RunRecord.FINISHED, "replica-a", 1);
         history.finished(writesFailed);
         assertThat(history.newest(1)).containsExactly(writesFailed);
         assertThat(history.lastSuccess().orElseThrow().runId()).isEqualTo("aaaaaaaa");
@@ -96,7 +136,7 @@ class RunHistoryTest {
     @Test
     void timesAreTheTrueInstantWhateverTheZones() throws Exception {
         assertThat(TimeZone.getDefault().getID()).as("the suite's JVM zone").isEqualTo("Europe/Prague");
-        history.started("aaaaaaaa", STARTED, "rest", "replica-a");
+        history.started("aaaaaaaa", STARTED, RunOrigin.api("rest", "alice@example.com", false, "req-1"), "replica-a");
         try (Connection c = db.dataSource().getConnection(); Statement s = c.createStatement()) {
             String utcText = db.dialect() == Dialect.POSTGRESQL
                     ? "to_char(started_at AT TIME ZONE 'UTC', 'YYYY-MM-DD HH24:MI:SS.US')"
@@ -128,7 +168,7 @@ class RunHistoryTest {
 
     @Test
     void runsStillRunningAreAbandonedByWhoeverRunsNext() throws Exception {
-        history.started("dead0001", STARTED, "timer", "replica-a");
+        history.started("dead0001", STARTED, RunOrigin.TIMER, "replica-a");
         Instant now = STARTED.plus(Duration.ofMinutes(5));
 
         assertThat(history.abandonRunning(now)).isEqualTo(1);
@@ -148,7 +188,7 @@ class RunHistoryTest {
     void theNewestRunsFirstKeepingTwoHundred() throws Exception {
         for (int i = 0; i < 205; i++) {
             Instant at = STARTED.plusSeconds(60L * i);
-            history.started("run" + i, at, "timer", "replica-a");
+            history.started("run" + i, at, RunOrigin.TIMER, "replica-a");
             history.finished(finished("run" + i, at, 1, i == 100 ? 1 : 0));
         }
         assertThat(history.newest(500)).hasSize(200);
@@ -159,7 +199,7 @@ class RunHistoryTest {
     @Test
     void aRunThatStartedWithinTheWindowIsJudgedOnTheDatabasesClock() throws Exception {
         Instant now = Instant.now().truncatedTo(ChronoUnit.MICROS);
-        history.started("recent01", now.minusSeconds(30), "timer", "replica-a");
+        history.started("recent01", now.minusSeconds(30), RunOrigin.TIMER, "replica-a");
         assertThat(history.startedWithin(Duration.ofMinutes(1))).map(RunHistory.InFlight::runId).contains("recent01");
         assertThat(history.startedWithin(Duration.ofSeconds(10))).isEmpty();
     }
@@ -167,7 +207,7 @@ class RunHistoryTest {
     @Test
     void aFencedWriteGoesOnOnlyWhileItsRunIsInFlightAndHoldsOffTheTakeOver() throws Exception {
         Assumptions.assumeTrue(engine == Engine.POSTGRESQL, "fencing is for replicas sharing PostgreSQL");
-        history.started("mine0001", STARTED, "timer", "replica-a");
+        history.started("mine0001", STARTED, RunOrigin.TIMER, "replica-a");
         Fence fence = history.fence("mine0001");
 
         CompletableFuture<Integer> takeOver;

@@ -60,7 +60,7 @@ class FailureVisibilityTest {
             for (int run = 1; run <= 2; run++) {
                 assertThat(service.runAll().noData()).isEqualTo(2);
                 assertThat(logs.linesContaining("bq metadata refresh: run_id=")).hasSize(run).last()
-                        .satisfies(line -> assertThat(line).startsWith("WARN ").endsWith(" errors=no_credentials:2"));
+                        .satisfies(line -> assertThat(line).startsWith("WARN ").endsWith(" errors=no_credentials:2 triggered_by=direct caller=-"));
             }
             assertThat(logs.linesContaining("bq metadata refresh table: ")).hasSize(4).allSatisfy(line -> assertThat(line)
                     .contains("status=no_data").contains("error=provider returned no data: cannot read"
@@ -84,7 +84,7 @@ class FailureVisibilityTest {
             service.runAll();
             assertThat(logs.linesContaining("bq metadata refresh: run_id=")).singleElement().satisfies(line ->
                     assertThat(line).startsWith("WARN ").contains("total=4 ok=1 no_data=1 failed=2")
-                            .endsWith(" errors=accessDenied:1,invalid_identifier:1,not_found:1"));
+                            .endsWith(" errors=accessDenied:1,invalid_identifier:1,not_found:1 triggered_by=direct caller=-"));
             assertThat(logs.linesContaining("table_id=denied")).singleElement().satisfies(line -> assertThat(line)
                     .startsWith("INFO ").endsWith("status=error fetch_ms=" + line.replaceAll(".*fetch_ms=(\\d+).*", "$1")
                             + " total_ms=" + line.replaceAll(".*total_ms=(\\d+).*", "$1")
@@ -97,7 +97,7 @@ class FailureVisibilityTest {
             service.runAll();
             assertThat(logs.linesContaining("bq metadata refresh: run_id=")).last()
                     .satisfies(line -> assertThat(line).startsWith("INFO ").endsWith("failed=0 duration_ms="
-                            + line.replaceAll(".*duration_ms=(\\d+)$", "$1")));
+                            + line.replaceAll(".*duration_ms=(\\d+) .*", "$1") + " triggered_by=direct caller=-"));
         }
     }
 }

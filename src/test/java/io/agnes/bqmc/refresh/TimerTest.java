@@ -125,7 +125,7 @@ class TimerTest extends CamelMainTestSupport {
                             + " fetch_ms=\\d+ total_ms=\\d+"));
             assertThat(logs.linesContaining("bq metadata refresh: ")).singleElement().satisfies(line -> assertThat(line)
                     .matches("INFO .* bq metadata refresh: run_id=[0-9a-f]{8} total=2 ok=2 no_data=0 failed=0"
-                            + " duration_ms=\\d+"));
+                            + " duration_ms=\\d+ triggered_by=timer caller=-"));
         }
         assertThat(bigQuery.getAllServeEvents()).hasSize(2);
     }

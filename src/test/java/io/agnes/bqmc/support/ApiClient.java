@@ -75,6 +75,11 @@ public final class ApiClient {
     public record RawAnswer(int status, String head, String body, JsonNode json) {
     }
 
+    /** A request to build on (extra headers): bearer {@code token} when not null. */
+    public HttpRequest.Builder requestBuilder(String path, String token) {
+        return request(path, token);
+    }
+
     private HttpRequest.Builder request(String path, String token) {
         HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(base + path)).timeout(Duration.ofSeconds(60));
         if (token != null) {

@@ -14,6 +14,11 @@ import org.apache.logging.log4j.core.config.Property;
 public final class LogCapture extends AbstractAppender implements AutoCloseable {
 
     private final List<String> lines = new CopyOnWriteArrayList<>();
+    private final List<Line> events = new CopyOnWriteArrayList<>();
+
+    /** A line with the context it was written in (the JSON lines' event keys: request_id, run_id, table_id). */
+    public record Line(String level, String logger, String message, java.util.Map<String, String> context) {
+    }
 
     private LogCapture() {
         super("capture-" + System.nanoTime(), null, null, true, Property.EMPTY_ARRAY);
@@ -32,10 +37,17 @@ public final class LogCapture extends AbstractAppender implements AutoCloseable 
     @Override
     public void append(LogEvent event) {
         lines.add(event.getLevel() + " " + event.getLoggerName() + " " + event.getMessage().getFormattedMessage());
+        events.add(new Line(event.getLevel().toString(), event.getLoggerName(), event.getMessage().getFormattedMessage(),
+                java.util.Map.copyOf(event.getContextData().toMap())));
     }
 
     public List<String> lines() {
         return List.copyOf(lines);
+    }
+
+    /** Every line with its context. */
+    public List<Line> events() {
+        return List.copyOf(events);
     }
 
     public List<String> linesContaining(String text) {

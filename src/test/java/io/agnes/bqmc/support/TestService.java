@@ -102,6 +102,13 @@ public final class TestService implements AutoCloseable {
         return context().getRegistry().lookupByNameAndType("dataSource", DataSource.class);
     }
 
+    /** The registry the management port's /observe/metrics serves. */
+    public io.micrometer.core.instrument.MeterRegistry meters() {
+        return context().getRegistry().lookupByNameAndType(
+                org.apache.camel.component.micrometer.MicrometerConstants.METRICS_REGISTRY_NAME,
+                io.micrometer.core.instrument.MeterRegistry.class);
+    }
+
     public Dialect dialect() {
         return env.containsKey("DATABASE_URL") ? Dialect.POSTGRESQL : Dialect.DUCKDB;
     }
