@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.function.LongSupplier;
 
 import io.agnes.bqmc.auth.AuthenticationFailedException;
+import io.agnes.bqmc.support.LogContext;
 import io.agnes.bqmc.support.LogText;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -13,7 +14,7 @@ import org.slf4j.LoggerFactory;
 /**
  * Callers the API refused (401, 403), made visible: every refusal counted by endpoint, status
  * and reason ({@code bqmc_http_refused_total}), and told by one INFO line with the client's
- * address and the request id. The lines are rate-limited so a flood cannot fill the disk: the
+ * address (and the request id, as every line of a request has it). The lines are rate-limited so a flood cannot fill the disk: the
  * first {@value #LINES_PER_MINUTE} of each minute are logged, the rest only counted, and the
  * first line of the next minute says how many were left out.
  */
@@ -68,9 +69,12 @@ public class Refusals {
         if (leftOut < 0) {
             return;
         }
-        LOG.info("request refused: status={} reason={} endpoint={} client={} request_id={}{}{}", status, reason.label(),
-                endpoint, client, requestId, user == null ? "" : " user=" + LogText.safe(user),
-                leftOut == 0 ? "" : " (" + leftOut + " refusals since the previous such line were only counted)");
+        // the request's id as on its other lines: the request_id field (JSON), the line's end (text)
+        try (LogContext context = LogContext.request(requestId)) {
+            LOG.info("request refused: status={} reason={} endpoint={} client={}{}{}", status, reason.label(), endpoint,
+                    client, user == null ? "" : " user=" + LogText.safe(user),
+                    leftOut == 0 ? "" : " (" + leftOut + " refusals since the previous such line were only counted)");
+        }
     }
 
     /** -1 when this line is left out; else how many were left out before it. */

@@ -26,6 +26,11 @@ public final class LogContext implements AutoCloseable {
         }
     }
 
+    /** The lines of an API request written off its own thread (the HTTP server's event loop). */
+    public static LogContext request(String requestId) {
+        return new LogContext(requestId, null, null);
+    }
+
     /** @param requestId the API request that started the run, or null */
     public static LogContext run(String runId, String requestId) {
         return new LogContext(requestId, runId, null);

@@ -50,9 +50,12 @@ class JsonLogsIT {
         try (ChildService child = ChildService.start(env, dir.resolve("json.log"))) {
             child.awaitHttp(port, Duration.ofSeconds(60));
             ApiClient api = new ApiClient(port);
-            assertThat(api.post("/api/admin/run-bq-metadata-refresh", admin).status()).isEqualTo(200);
+            assertThat(api.send(api.requestBuilder("/api/admin/run-bq-metadata-refresh", admin)
+                    .header("X-Request-Id", "json-run-1").POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build())
+                    .status()).isEqualTo(200);
             assertThat(api.post("/api/admin/run-bq-metadata-refresh", SCHEDULER_TOKEN).status()).isEqualTo(200);
-            assertThat(api.get("/api/v2/metadata-cache/status", admin + "x").status()).isEqualTo(401);
+            assertThat(api.send(api.requestBuilder("/api/v2/metadata-cache/status", admin + "x")
+                    .header("X-Request-Id", "json-refused-1").GET().build()).status()).isEqualTo(401);
             child.signal("TERM");
             assertThat(child.awaitExit(Duration.ofSeconds(30))).isZero();
             output = child.output();
@@ -94,7 +97,20 @@ class JsonLogsIT {
             assertThat(l.get("severity").asText()).isEqualTo("WARNING");
             assertThat(l.get("run_id").asText()).matches("[0-9a-f]{8}");
             assertThat(l.has("table_id")).isFalse();
+            assertThat(l.get("request_id").asText()).isNotBlank();
         });
+        // a request's id on its lines, the run's lines on the run's threads too
+        assertThat(lines.stream().filter(l -> l.has("request_id") && l.get("request_id").asText().equals("json-run-1")))
+                .extracting(l -> l.get("message").asText()).hasSize(3)
+                .anyMatch(m -> m.startsWith("bq metadata refresh: ") && m.endsWith(" triggered_by=api caller=ana@example.com"));
+        assertThat(summaries).anyMatch(l -> l.get("message").asText().endsWith(
+                " triggered_by=scheduler-token caller=scheduler@system.local"));
+        assertThat(lines.stream().filter(l -> l.get("message").asText().startsWith("request refused: ")))
+                .singleElement().satisfies(l -> {
+                    assertThat(l.get("request_id").asText()).isEqualTo("json-refused-1");
+                    assertThat(l.get("message").asText()).isEqualTo("request refused: status=401 reason=unknown_token"
+                            + " endpoint=/api/v2/metadata-cache/status client=127.0.0.1");
+                });
         for (String secret : List.of(admin, TokenHashes.sha256Hex(admin), SCHEDULER_TOKEN,
                 TokenHashes.sha256Hex(SCHEDULER_TOKEN))) {
             assertThat(output).doesNotContain(secret);
@@ -108,10 +124,18 @@ class JsonLogsIT {
         int port = Integer.parseInt(env.get("PORT"));
         try (ChildService child = ChildService.start(env, dir.resolve("text.log"))) {
             child.awaitHttp(port, Duration.ofSeconds(60));
+            ApiClient api = new ApiClient(port);
+            assertThat(api.send(api.requestBuilder("/api/v2/metadata-cache/status", "unknown-token")
+                    .header("X-Request-Id", "text-refused-1").GET().build()).status()).isEqualTo(401);
             child.signal("TERM");
             assertThat(child.awaitExit(Duration.ofSeconds(30))).isZero();
             assertThat(child.output().lines().filter(l -> l.contains("Ignoring invalid LOG_FORMAT='xml'")).toList())
                     .singleElement().satisfies(l -> assertThat(l).contains(" WARN ").doesNotStartWith("{"));
+            // a text line of a request ends with its id
+            assertThat(child.output().lines().filter(l -> l.contains("request refused: ")).toList()).singleElement()
+                    .satisfies(l -> assertThat(l).contains(" INFO ").endsWith(" request refused: status=401"
+                            + " reason=unknown_token endpoint=/api/v2/metadata-cache/status client=127.0.0.1"
+                            + " request_id=text-refused-1"));
         }
     }
 }
