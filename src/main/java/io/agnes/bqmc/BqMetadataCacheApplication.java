@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 
 import io.agnes.bqmc.api.ApiHttpServer;
 import io.agnes.bqmc.cli.DbCommand;
+import io.agnes.bqmc.cli.RunCommand;
 import io.agnes.bqmc.cli.StatusCommand;
 import io.agnes.bqmc.cli.TokensCommand;
 import io.agnes.bqmc.config.Settings;
@@ -22,7 +23,7 @@ import picocli.CommandLine.Option;
 
 /** One jar, several commands; without a command it runs the service. */
 @Command(name = "bq-metadata-cache", mixinStandardHelpOptions = true, versionProvider = Version.class,
-        subcommands = {TokensCommand.class, StatusCommand.class, DbCommand.class},
+        subcommands = {TokensCommand.class, StatusCommand.class, RunCommand.class, DbCommand.class},
         description = {
             "Keeps the BigQuery metadata cache (bq_metadata_cache) fresh for the analytics platform.",
             "Without a command, runs the service; configuration comes from the environment (see README)."})

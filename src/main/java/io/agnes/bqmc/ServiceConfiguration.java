@@ -14,6 +14,7 @@ import io.agnes.bqmc.api.ApiRoutes;
 import io.agnes.bqmc.api.OpenApiDocument;
 import io.agnes.bqmc.api.Refusals;
 import io.agnes.bqmc.api.RequestContext;
+import io.agnes.bqmc.api.RunEvents;
 import io.agnes.bqmc.audit.AuditTrail;
 import io.agnes.bqmc.api.StatusReport;
 import io.agnes.bqmc.auth.BearerAuthenticator;
@@ -29,18 +30,20 @@ import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.db.ConnectionPool;
 import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.history.RunHistory;
-import io.agnes.bqmc.observe.ApiServingHealthCheck;
+import io.agnes.bqmc.api.ApiServingHealthCheck;
 import io.agnes.bqmc.observe.DatabaseHealthCheck;
 import io.agnes.bqmc.observe.DatabaseOutage;
 import io.agnes.bqmc.observe.LastRunHealthCheck;
 import io.agnes.bqmc.observe.RefreshMetrics;
 import io.agnes.bqmc.observe.RegistryFileHealthCheck;
+import io.agnes.bqmc.observe.Tracing;
 import io.agnes.bqmc.refresh.CacheWriteStep;
 import io.agnes.bqmc.refresh.ClusterRunGate;
 import io.agnes.bqmc.refresh.LocalRunGate;
 import io.agnes.bqmc.refresh.LookupPool;
 import io.agnes.bqmc.refresh.PendingTables;
 import io.agnes.bqmc.refresh.RefreshSteps;
+import io.agnes.bqmc.refresh.RunProgress;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.agnes.bqmc.refresh.OneTableRefreshes;
 import io.agnes.bqmc.registry.RegistryFileImporter;
@@ -100,6 +103,11 @@ public final class ServiceConfiguration implements CamelConfiguration {
         Dialect dialect = settings.database().dialect();
         Duration interval = Duration.ofSeconds(settings.refreshIntervalSeconds());
         Duration threshold = Duration.ofSeconds(settings.freshThresholdSeconds());
+
+        // traces, when an OTLP endpoint is set: Camel's tracer goes in before any route is built
+        Tracing tracing = Tracing.of(settings.traces(), settings.replica());
+        tracing.installInto(context);
+        registry.bind("tracing", Tracing.class, tracing, null, "close");
 
         // the HTTP side first: the port answers 503 with Retry-After until the service is ready,
         // so nothing ever sees a 404 from a router whose routes are not in yet
@@ -161,6 +169,7 @@ public final class ServiceConfiguration implements CamelConfiguration {
         // BigQuery: the contract's GoogleBigQueryConnectionFactory bean and its pace
         ConfiguredBigQueryConnectionFactory bigQuery = bigQuery(settings,
                 timer(context, "bqmc-bigquery-deadline"));
+        bigQuery.setTracer(tracing.tracer());
         registry.bind("bigQueryConnectionFactory", bigQuery);
         RequestRate rate = bigQuery.requestRate();
         Gauge.builder("bqmc.bigquery.request.rate", rate, RequestRate::current)
@@ -191,10 +200,13 @@ public final class ServiceConfiguration implements CamelConfiguration {
         registry.bind("registryFileImporter", importer);
         registry.bind("registryFileHealthCheck", new RegistryFileHealthCheck(importer, settings.registryFile()));
 
-        // the refresh: its metrics, its lookup threads, the writer, and the steps the routes call
+        // the refresh: its live progress, its metrics, its lookup threads, the writer, and the steps the routes call
+        CachedTables cachedTables = new CachedTables(database, threshold);
+        RunProgress progress = new RunProgress(settings.replica());
+        registry.bind("runProgress", progress);
         RefreshMetrics metrics = new RefreshMetrics(meters, singleFlight, history,
                 () -> bigQuery.credentialsProblem() == null, interval, settings.replica(), clock,
-                threads.newSingleThreadExecutor(this, "bqmc-history-reader"));
+                threads.newSingleThreadExecutor(this, "bqmc-history-reader"), cachedTables, progress);
         registry.bind("refreshMetrics", metrics);
         registry.bind("lastRunHealthCheck", new LastRunHealthCheck(metrics,
                 Duration.ofSeconds(settings.startupGraceSeconds()), threshold, clock));
@@ -207,15 +219,20 @@ public final class ServiceConfiguration implements CamelConfiguration {
                 threads.newSingleThreadExecutor(this, "bqmc-cache-writer")), pending));
         registry.bind("refreshSteps", new RefreshSteps(new TargetResolver(settings.bigQueryProject()),
                 new TableLookup(bigQuery, rate, Duration.ofSeconds(settings.bigQueryTimeoutSeconds())),
-                history, pending, metrics, settings.replica(), registryTable, database, lookups));
+                history, pending, metrics, settings.replica(), registryTable, database, lookups, tracing.tracer(),
+                progress));
         // single-table refreshes: bounded like a run, one lookup per table however many ask
         registry.bind("oneTableRefreshes", new OneTableRefreshes(settings.refreshConcurrency()));
 
         // what the API reads
-        registry.bind("statusReport", new StatusReport(new CachedTables(database, threshold), history,
+        registry.bind("statusReport", new StatusReport(cachedTables, history,
                 settings.refreshIntervalSeconds(), threshold, clock,
                 timer(context, "bqmc-status-deadline")));
         registry.bind("apiServingHealthCheck", new ApiServingHealthCheck(api));
+        // the run in flight, live, on the API's own router
+        RunEvents runEvents = new RunEvents(api.vertx(), progress, history, cachedTables, authenticator::refusal, refusals);
+        registry.bind("runEvents", runEvents);
+        api.stream(RunEvents.PATH, runEvents);
 
         ScheduledExecutorService stopDeadline = timer(context, "bqmc-stop-deadline");
         context.getManagementStrategy().addEventNotifier(new EventNotifierSupport() {

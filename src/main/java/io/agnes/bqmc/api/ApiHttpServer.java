@@ -156,6 +156,19 @@ public final class ApiHttpServer implements AutoCloseable {
         state = State.STOPPING;
     }
 
+    /**
+     * A GET endpoint served on the router itself, after the gate (503 while starting or stopping,
+     * the request id) and before Camel's routes: for streams that stay open for hours.
+     */
+    public void stream(String path, Handler<RoutingContext> handler) {
+        router.get(path).order(Integer.MIN_VALUE + 2).handler(handler);
+    }
+
+    /** The Vert.x instance the API runs on, for handlers of its own ({@link #stream}). */
+    public Vertx vertx() {
+        return vertx;
+    }
+
     /** Counts and tells the callers refused before their request reaches the routes; set once serving. */
     public void countRefusalsWith(Refusals refusals) {
         this.refusals = refusals;

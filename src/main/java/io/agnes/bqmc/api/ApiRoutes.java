@@ -63,7 +63,8 @@ public class ApiRoutes extends RouteBuilder {
     static final Map<String, String> ENDPOINT = Map.of(RUN_ROUTE, RUN_PATH, REFRESH_ROUTE, REFRESH_PATH,
             STATUS_ROUTE, STATUS_PATH);
     /** Each endpoint's method, for a 405's {@code Allow} header. */
-    static final Map<String, String> ALLOWED_METHOD = Map.of(RUN_PATH, "POST", REFRESH_PATH, "POST", STATUS_PATH, "GET");
+    static final Map<String, String> ALLOWED_METHOD = Map.of(RUN_PATH, "POST", REFRESH_PATH, "POST", STATUS_PATH, "GET",
+            RunEvents.PATH, "GET");
 
     @Override
     public void configure() {

@@ -32,6 +32,31 @@ public class OpenApiDocument implements RestApiProcessorFactory {
         return new WithServer(rendered.createApiProcessor(camelContext, contextPath, configuration, parameters));
     }
 
+    /**
+     * The progress stream, which the router serves itself (a Camel route would hold a thread
+     * per open stream), so the REST DSL cannot describe it.
+     */
+    static void describeRunEvents(ObjectNode document) {
+        ObjectNode get = document.with("paths").putObject(RunEvents.PATH).putObject("get");
+        get.put("summary", "The run in flight, live (any user)");
+        get.put("description", "Server-Sent Events: start {run_id, started_at, total, replica, trigger};"
+                + " row {run_id, table_id, status, fetch_ms} per table; snapshot {run_id, started_at, done, total, ok,"
+                + " no_data, error, rate, eta_seconds, replica} at least every second, and first for a client joining"
+                + " mid-run; complete {run_id, started_at, total, succeeded, no_data, failed, duration_ms, status, error?}."
+                + " With no run in flight: the newest run's complete, then the stream stays open (a comment every 15 s)."
+                + " A client that falls behind loses row events, never start or complete, and gets a snapshot once it"
+                + " has caught up. At most " + RunEvents.MAX_LISTENERS + " streams at once.");
+        get.putArray("security").addObject().putArray("bearer");
+        ObjectNode responses = get.putObject("responses");
+        responses.putObject("200").put("description", "The stream").putObject("content")
+                .putObject("text/event-stream").putObject("schema").put("type", "string");
+        for (String[] error : new String[][] {{"401", "Missing, invalid, unknown or expired bearer token"},
+                {"503", "Starting, stopping, or too many streams open: try again after Retry-After seconds"}}) {
+            responses.putObject(error[0]).put("description", error[1]).putObject("content")
+                    .putObject("application/json").putObject("schema").put("$ref", "#/components/schemas/ErrorBody");
+        }
+    }
+
     /** Renders, then names the server; a service like the renderer it wraps, which must be started. */
     private static final class WithServer extends ServiceSupport implements Processor {
         private final Processor render;
@@ -50,6 +75,7 @@ public class OpenApiDocument implements RestApiProcessorFactory {
             ObjectNode document = (ObjectNode) JSON.readTree(body);
             document.putArray("servers").addObject().put("url", "/")
                     .put("description", "the service that served this document");
+            describeRunEvents(document);
             byte[] fixed = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(document);
             exchange.getMessage().setBody(fixed);
             exchange.getMessage().setHeader(Exchange.CONTENT_LENGTH, fixed.length);

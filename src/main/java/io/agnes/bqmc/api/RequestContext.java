@@ -14,6 +14,7 @@ import io.agnes.bqmc.refresh.TableStatus;
 import io.agnes.bqmc.support.LogContext;
 import io.agnes.bqmc.support.QueryString;
 import io.agnes.bqmc.support.Times;
+import io.opentelemetry.api.trace.Span;
 import org.apache.camel.Exchange;
 import org.apache.camel.Processor;
 import org.apache.camel.component.platform.http.vertx.HttpMessage;
@@ -63,6 +64,8 @@ public class RequestContext implements Processor {
                 : request.remoteAddress().hostAddress());
         exchange.setProperty(STARTED, System.nanoTime());
         MDC.put(LogContext.REQUEST_ID, id);
+        // the request's span is Camel's (a no-op one when traces are off): it carries the id too
+        Span.current().setAttribute("bqmc.request_id", id);
         Audited audited = AUDITED.get(exchange.getFromRouteId());
         if (audited != null && audited.action().equals(AuditEntry.REFRESH_ACTION)) {
             exchange.setProperty(TABLE, askedTable(exchange));

@@ -88,9 +88,21 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         return requestRate;
     }
 
+    /** OpenTelemetry's no-op tracer unless traces are exported. */
+    private volatile io.opentelemetry.api.trace.Tracer tracer = io.opentelemetry.api.OpenTelemetry.noop().getTracer("noop");
+
     /** Where each attempt's wall-clock deadline waits: a thread of Camel's, stopped with the context. */
     public void setDeadlineTimer(ScheduledExecutorService deadlineTimer) {
         this.deadlineTimer = deadlineTimer;
+    }
+
+    /**
+     * The tracer of each HTTP call's span ({@link PacedRequestExecutor}), under whatever span is
+     * current (the table's). The client's own OpenTelemetry spans stay off: it ends none on an
+     * error answer, so a 404 or a 403 would show no HTTP call at all.
+     */
+    public void setTracer(io.opentelemetry.api.trace.Tracer tracer) {
+        this.tracer = tracer;
     }
 
     /** Pooled HTTP connections: at least one per concurrent lookup, so a run reuses its connections. */
@@ -175,7 +187,7 @@ public class ConfiguredBigQueryConnectionFactory extends GoogleBigQueryConnectio
         HttpTransport transport = new ApacheHttpTransport(ApacheHttpTransport.newDefaultHttpClientBuilder()
                 // tables.get never redirects; what BigQuery's answer may be is AnswerGuard's
                 .disableRedirectHandling()
-                .setRequestExecutor(new PacedRequestExecutor(rate, guard))
+                .setRequestExecutor(new PacedRequestExecutor(rate, guard, tracer))
                 .addInterceptorLast((org.apache.http.HttpRequestInterceptor) guard)
                 .addInterceptorLast((org.apache.http.HttpResponseInterceptor) guard)
                 .setMaxConnPerRoute(maxConnections)

@@ -2,6 +2,11 @@ package io.agnes.bqmc.bigquery;
 
 import java.io.IOException;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import org.apache.http.HttpClientConnection;
 import org.apache.http.HttpException;
 import org.apache.http.HttpRequest;
@@ -14,16 +19,19 @@ import org.apache.http.protocol.HttpRequestExecutor;
  * after it: on an open connection, right
  * before the request is written. Taken any earlier (before the pool hands out a connection,
  * which may first have to be opened), the first requests of a run went out late and together,
- * past the pace (docs/BENCHMARKS.md, B8).
+ * past the pace (docs/BENCHMARKS.md, B8). Each request on the wire is a client span (under the
+ * table's span when traces are exported), from its first byte out to the answer's head.
  */
 final class PacedRequestExecutor extends HttpRequestExecutor {
 
     private final RequestRate rate;
     private final AnswerGuard guard;
+    private final Tracer tracer;
 
-    PacedRequestExecutor(RequestRate rate, AnswerGuard guard) {
+    PacedRequestExecutor(RequestRate rate, AnswerGuard guard, Tracer tracer) {
         this.rate = rate;
         this.guard = guard;
+        this.tracer = tracer;
     }
 
     @Override
@@ -32,6 +40,25 @@ final class PacedRequestExecutor extends HttpRequestExecutor {
         rate.acquire();
         // the attempt's deadline counts from here: the wait for the pace is not the attempt's
         guard.startAttempt(context);
-        return super.execute(request, conn, context);
+        String method = request.getRequestLine().getMethod();
+        String uri = request.getRequestLine().getUri();
+        int query = uri.indexOf('?');
+        Span span = tracer.spanBuilder(method + " tables.get").setSpanKind(SpanKind.CLIENT)
+                .setAttribute("http.request.method", method)
+                .setAttribute("url.path", query < 0 ? uri : uri.substring(0, query)).startSpan();
+        try (Scope scope = span.makeCurrent()) {
+            HttpResponse response = super.execute(request, conn, context);
+            int status = response.getStatusLine().getStatusCode();
+            span.setAttribute("http.response.status_code", status);
+            if (status >= 400) {
+                span.setStatus(StatusCode.ERROR);
+            }
+            return response;
+        } catch (IOException | HttpException | RuntimeException e) {
+            span.setStatus(StatusCode.ERROR, e.getClass().getSimpleName());
+            throw e;
+        } finally {
+            span.end();
+        }
     }
 }

@@ -54,6 +54,15 @@ public class CachedTables {
             FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
             WHERE %s""";
 
+    /** How many tables have each verdict, judged as {@link #ROWS} judges them: one scan. */
+    private static final String COUNTS = """
+            SELECT count(*) FILTER (WHERE c.refreshed_at IS NULL AND c.error_at IS NULL),
+                   count(*) FILTER (WHERE c.refreshed_at IS NULL AND c.error_at IS NOT NULL),
+                   count(*) FILTER (WHERE %1$s),
+                   count(*) FILTER (WHERE c.refreshed_at IS NOT NULL AND NOT (%1$s))
+            FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
+            WHERE %2$s""";
+
     private static final JsonFactory JSON = new JsonFactory();
 
     /**
@@ -76,6 +85,7 @@ public class CachedTables {
     private final Duration threshold;
     private final String rows;
     private final String fingerprint;
+    private final String counts;
 
     /** @param threshold how old a successful refresh may be and still count as fresh */
     public CachedTables(Database database, Duration threshold) {
@@ -90,6 +100,50 @@ public class CachedTables {
                         + " c.size_bytes, c.partition_by, " + dialect.jsonText("c.clustered_by") + ", c.entity_type, "
                         + dialect.jsonText("c.known_columns") + ", c.error_at, c.error_msg"),
                 dialect.epochMicros("c.refreshed_at"), freshSince, RegistryTable.IS_REMOTE_BIGQUERY);
+        this.counts = String.format(COUNTS, freshSince, RegistryTable.IS_REMOTE_BIGQUERY);
+    }
+
+    /**
+     * A run's progress as the shared cache shows it, for a replica that is not running it: the
+     * remote tables written since {@code since}, by outcome (ok rows have a new
+     * {@code refreshed_at}; no_data and error rows a new {@code error_at}, told apart by the
+     * message a no_data row always has), and how many remote tables there are.
+     */
+    public record Progress(long ok, long noData, long error, long total) {
+    }
+
+    public Progress progressSince(Instant since) throws SQLException {
+        String at = dialect.timestampParam();
+        String sql = "SELECT count(*) FILTER (WHERE c.refreshed_at >= " + at + "),"
+                + " count(*) FILTER (WHERE c.error_at >= " + at + " AND c.error_msg LIKE 'provider returned no data%'),"
+                + " count(*) FILTER (WHERE c.error_at >= " + at + " AND c.error_msg NOT LIKE 'provider returned no data%'),"
+                + " count(*) FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id WHERE "
+                + RegistryTable.IS_REMOTE_BIGQUERY;
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+            for (int i = 1; i <= 3; i++) {
+                ps.setString(i, dialect.timestampText(since));
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                return new Progress(rs.getLong(1), rs.getLong(2), rs.getLong(3), rs.getLong(4));
+            }
+        }
+    }
+
+    /** How many remote tables have each verdict now (every verdict present, 0 where none). */
+    public java.util.Map<Freshness, Long> countByFreshness(Instant now) throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, counts, now)) {
+            ps.setString(2, dialect.timestampText(now.minus(threshold))); // the fresh condition, twice
+            try (ResultSet rs = ps.executeQuery()) {
+                rs.next();
+                java.util.Map<Freshness, Long> out = new java.util.EnumMap<>(Freshness.class);
+                out.put(Freshness.NEVER_FETCHED, rs.getLong(1));
+                out.put(Freshness.ERROR, rs.getLong(2));
+                out.put(Freshness.FRESH, rs.getLong(3));
+                out.put(Freshness.STALE, rs.getLong(4));
+                return out;
+            }
+        }
     }
 
     public Fingerprint fingerprint(Instant now) throws SQLException {

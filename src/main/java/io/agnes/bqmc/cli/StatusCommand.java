@@ -8,9 +8,7 @@ import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.MalformedInputException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -45,7 +43,7 @@ import picocli.CommandLine.Spec;
             "  3  UNKNOWN: server unreachable, token missing or refused, bad usage, or an answer that is not a status"})
 public class StatusCommand implements Callable<Integer> {
 
-    static final String DEFAULT_SERVER = "http://localhost:8080";
+    static final String DEFAULT_SERVER = ApiAccess.DEFAULT_SERVER;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -173,8 +171,7 @@ public class StatusCommand implements Callable<Integer> {
     }
 
     private String server() {
-        String server = url != null ? url : env.get("AGNES_SERVER");
-        return server == null || server.isBlank() ? DEFAULT_SERVER : server.strip().replaceAll("/+$", "");
+        return ApiAccess.server(url, env);
     }
 
     private URI endpoint(String server) {
@@ -201,28 +198,11 @@ public class StatusCommand implements Callable<Integer> {
     }
 
     private String token() {
-        if (tokenOnCommandLine != null) {
-            throw usage("--token is not accepted: a token on the command line is visible to every user of the machine; "
-                    + "set AGNES_TOKEN or use --token-file");
+        try {
+            return ApiAccess.token(tokenOnCommandLine, tokenFile, env);
+        } catch (IllegalArgumentException e) {
+            throw usage(e.getMessage());
         }
-        if (tokenFile != null) {
-            try {
-                String first = Files.readAllLines(tokenFile, StandardCharsets.UTF_8).stream().findFirst().orElse("").strip();
-                if (first.isEmpty()) {
-                    throw usage("--token-file " + tokenFile + " is empty: its first line must be the token");
-                }
-                return first;
-            } catch (MalformedInputException e) {
-                throw usage("--token-file " + tokenFile + " is not UTF-8 text");
-            } catch (IOException e) {
-                throw usage("cannot read --token-file " + tokenFile + ": " + describe(e));
-            }
-        }
-        String token = env.get("AGNES_TOKEN");
-        if (token == null || token.isBlank()) {
-            throw usage("no token: set AGNES_TOKEN or use --token-file FILE");
-        }
-        return token.strip();
     }
 
     /** Far more than the status of any estate (100,000 tables are about 40 MB). */
@@ -249,8 +229,7 @@ public class StatusCommand implements Callable<Integer> {
     }
 
     private static String describe(Exception e) {
-        String m = e.getMessage();
-        return m == null || m.isBlank() ? e.getClass().getSimpleName() : m;
+        return ApiAccess.describe(e);
     }
 
     private static String detail(String body) {

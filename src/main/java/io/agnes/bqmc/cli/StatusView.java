@@ -42,7 +42,11 @@ record StatusView(Long intervalSeconds, Long freshSeconds, OffsetDateTime server
         JsonNode runs = body.path("last_runs");
         if (runs.isArray() && !runs.isEmpty()) {
             JsonNode r = runs.get(0);
-            last = new LastRun(text(r, "run_id"), text(r, "trigger"), time(r, "finished_at"), number(r, "total"),
+            // who started it, where the server says (since 1.2): "api by ana@example.com", "timer"
+            String by = text(r, "triggered_by");
+            String caller = text(r, "caller");
+            String trigger = by == null ? text(r, "trigger") : caller == null ? by : by + " by " + caller;
+            last = new LastRun(text(r, "run_id"), trigger, time(r, "finished_at"), number(r, "total"),
                     number(r, "succeeded"), number(r, "no_data"), number(r, "failed"), number(r, "duration_ms"));
         }
         return new StatusView(number(body, "scheduler_interval_seconds"), number(body, "fresh_threshold_seconds"),

@@ -35,6 +35,11 @@ public enum EnvironmentVariable {
     HOSTNAME,
     /** Read by support.LogFormat before the first log line. */
     LOG_FORMAT,
+    /** Traces over OTLP/HTTP (config.TraceExport): the SDK's standard variables. */
+    OTEL_EXPORTER_OTLP_ENDPOINT,
+    OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
+    OTEL_EXPORTER_OTLP_HEADERS,
+    OTEL_EXPORTER_OTLP_PROTOCOL,
     /** The JSON lines' env field (support.LogFormat), with RELEASE_CHANNEL as its fallback. */
     AGNES_DEPLOYMENT_ENV,
     RELEASE_CHANNEL

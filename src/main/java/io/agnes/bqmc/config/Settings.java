@@ -23,6 +23,7 @@ import io.agnes.bqmc.db.DatabaseUrl;
  * @param proxies            the standard proxy variables
  * @param shutdownDrainSeconds how long requests are still served after SIGTERM, with readiness DOWN
  * @param headerTimeoutSeconds how long an API connection may take to send a request's headers
+ * @param traces             where traces are exported; null when {@code OTEL_EXPORTER_OTLP_ENDPOINT} is unset (none)
  */
 public record Settings(
         long refreshIntervalSeconds,
@@ -46,7 +47,8 @@ public record Settings(
         int maxRequestsPerSecond,
         int registryStableSeconds,
         int shutdownDrainSeconds,
-        int headerTimeoutSeconds) {
+        int headerTimeoutSeconds,
+        TraceExport traces) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;

@@ -7,6 +7,7 @@ import java.net.URI;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Properties;
 import java.util.function.Function;
@@ -98,7 +99,70 @@ public final class SettingsLoader {
                 read(EnvironmentVariable.SHUTDOWN_DRAIN_SECONDS, "app.shutdown.drain-seconds",
                         intInRange(0, 300, "a whole number of seconds from 0 to 300")),
                 read(EnvironmentVariable.API_HEADER_TIMEOUT_SECONDS, "app.server.header-timeout-seconds",
-                        intInRange(1, 300, "a whole number of seconds from 1 to 300")));
+                        intInRange(1, 300, "a whole number of seconds from 1 to 300")),
+                traces());
+    }
+
+    /**
+     * Traces are exported when an OTLP endpoint is set. Its headers usually hold an API key, and
+     * an endpoint may hold credentials: a rejected value is named, never shown, and traces stay off.
+     */
+    private TraceExport traces() {
+        String signal = env.get(EnvironmentVariable.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT.name());
+        String base = env.get(EnvironmentVariable.OTEL_EXPORTER_OTLP_ENDPOINT.name());
+        boolean own = signal != null && !signal.isBlank();
+        if (!own && (base == null || base.isBlank())) {
+            return null;
+        }
+        EnvironmentVariable named = own ? EnvironmentVariable.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT
+                : EnvironmentVariable.OTEL_EXPORTER_OTLP_ENDPOINT;
+        URI endpoint;
+        try {
+            endpoint = httpUrl(own ? signal.strip() : base.strip());
+        } catch (IllegalArgumentException e) {
+            warn("Ignoring invalid {} (value not shown): must be {}; no traces are exported", named, e.getMessage());
+            return null;
+        }
+        if (!own) {
+            // the specification's signal path, appended to the base URL's path
+            String path = endpoint.getRawPath() == null ? "" : endpoint.getRawPath();
+            endpoint = endpoint.resolve((path.endsWith("/") ? path : path + "/") + "v1/traces");
+        }
+        String protocol = env.get(EnvironmentVariable.OTEL_EXPORTER_OTLP_PROTOCOL.name());
+        if (protocol != null && !protocol.isBlank() && !protocol.strip().equals("http/protobuf")) {
+            warn("OTEL_EXPORTER_OTLP_PROTOCOL={} is not supported: traces are exported as http/protobuf to {}",
+                    printable(protocol), named);
+        }
+        Map<String, String> headers;
+        try {
+            headers = otlpHeaders(env.getOrDefault(EnvironmentVariable.OTEL_EXPORTER_OTLP_HEADERS.name(), ""));
+        } catch (IllegalArgumentException e) {
+            warn("Ignoring invalid OTEL_EXPORTER_OTLP_HEADERS (value not shown: it may hold a key): {}; no traces"
+                    + " are exported", e.getMessage());
+            return null;
+        }
+        return new TraceExport(endpoint, headers, LogFormat.deploymentEnv(env));
+    }
+
+    /** {@code key1=value1,key2=value2}, values percent-encoded, as the OpenTelemetry specification has it. */
+    static Map<String, String> otlpHeaders(String raw) {
+        Map<String, String> headers = new LinkedHashMap<>();
+        for (String pair : raw.split(",")) {
+            if (pair.isBlank()) {
+                continue;
+            }
+            int eq = pair.indexOf('=');
+            if (eq <= 0) {
+                throw new IllegalArgumentException("each item must be name=value");
+            }
+            String name = pair.substring(0, eq).strip();
+            String value = java.net.URLDecoder.decode(pair.substring(eq + 1).strip(), java.nio.charset.StandardCharsets.UTF_8);
+            if (!name.matches("[!#$%&'*+.^_`|~0-9A-Za-z-]+") || value.chars().anyMatch(c -> c < 0x20 || c == 0x7f)) {
+                throw new IllegalArgumentException("a header name or value is not valid in HTTP");
+            }
+            headers.put(name, value);
+        }
+        return Map.copyOf(headers);
     }
 
     /** The standard variables are read in upper case, else in lower case, as curl does. */

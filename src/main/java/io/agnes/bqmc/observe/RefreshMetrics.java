@@ -5,6 +5,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -13,7 +14,10 @@ import java.util.function.BooleanSupplier;
 
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
+import io.agnes.bqmc.cache.CachedTables;
+import io.agnes.bqmc.cache.Freshness;
 import io.agnes.bqmc.refresh.RefreshEvents;
+import io.agnes.bqmc.refresh.RunProgress;
 import io.agnes.bqmc.refresh.SingleFlightRoutePolicy;
 import io.agnes.bqmc.refresh.TableStatus;
 import io.micrometer.core.instrument.Counter;
@@ -43,9 +47,10 @@ public class RefreshMetrics implements RefreshEvents {
     private final AtomicBoolean reading = new AtomicBoolean();
     /** Reads the history in the background, on a thread of Camel's: a scrape never waits for the database. */
     private final ExecutorService reader;
+    private final CachedTables cachedTables;
 
-    /** The newest run and the newest successful one, as read at {@code readAt}. */
-    private record Snapshot(RunRecord lastRun, Instant lastSuccess, Instant readAt) {
+    /** The newest run and the newest successful one, and the tables per verdict, as read at {@code readAt}. */
+    private record Snapshot(RunRecord lastRun, Instant lastSuccess, Map<Freshness, Long> verdicts, Instant readAt) {
     }
 
     /**
@@ -54,8 +59,9 @@ public class RefreshMetrics implements RefreshEvents {
      */
     public RefreshMetrics(MeterRegistry registry, SingleFlightRoutePolicy singleFlight, RunHistory history,
                           BooleanSupplier credentialsUsable, Duration interval, String replica, Clock clock,
-                          ExecutorService reader)
+                          ExecutorService reader, CachedTables cachedTables, RunProgress progress)
             throws SQLException {
+        this.cachedTables = cachedTables;
         this.reader = reader;
         this.clock = clock;
         this.registry = registry;
@@ -96,16 +102,48 @@ public class RefreshMetrics implements RefreshEvents {
             Gauge.builder("bqmc.last.run.tables", this, m -> m.lastRunTables(outcome)).tag("outcome", outcome.wire())
                     .description("Tables of the newest finished run (any replica's), by outcome").register(registry);
         }
+        for (Freshness verdict : Freshness.values()) {
+            Gauge.builder("bqmc.cache.tables", this, m -> m.current().verdicts().getOrDefault(verdict, 0L))
+                    .tag("freshness", verdict.wire())
+                    .description("Remote tables by freshness verdict now, as the status judges them (every replica's"
+                            + " view of the shared cache)").register(registry);
+        }
+        // the run in flight on this replica, as it goes (0 between runs)
+        Gauge.builder("bqmc.run.tables.expected", progress, p -> p.current() == null ? 0 : p.current().total())
+                .description("Remote tables the run in flight takes on (0 while none is in flight here)")
+                .register(registry);
+        for (TableStatus outcome : TableStatus.values()) {
+            Gauge.builder("bqmc.run.tables.done", progress, p -> done(p.current(), outcome))
+                    .tag("outcome", outcome.wire())
+                    .description("Tables the run in flight has finished so far, by outcome (0 while none is in flight)")
+                    .register(registry);
+        }
+        Gauge.builder("bqmc.run.started.timestamp", progress,
+                        p -> p.current() == null ? 0 : p.current().startedAt().toEpochMilli() / 1000.0)
+                .description("When the run in flight here started, in seconds since the epoch (0 while none is)")
+                .baseUnit("seconds").register(registry);
         Gauge.builder("bqmc.refresh.interval", this, m -> m.interval.toSeconds())
                 .description("The timer's interval (SCHEDULER_BQ_METADATA_REFRESH_INTERVAL), for alert rules")
                 .baseUnit("seconds").register(registry);
     }
 
+    private static double done(RunProgress.Snapshot run, TableStatus outcome) {
+        if (run == null) {
+            return 0;
+        }
+        return switch (outcome) {
+            case OK -> run.ok();
+            case NO_DATA -> run.noData();
+            case ERROR -> run.error();
+        };
+    }
+
     private Snapshot read() throws SQLException {
         List<RunRecord> newest = history.newest(1);
         Optional<RunRecord> success = history.lastSuccess();
+        Instant now = clock.instant();
         return new Snapshot(newest.isEmpty() ? null : newest.get(0), success.map(RunRecord::finishedAt).orElse(null),
-                clock.instant());
+                cachedTables.countByFreshness(now), now);
     }
 
     /** The history as last read; past its age a new reading starts in the background. */
@@ -167,7 +205,7 @@ public class RefreshMetrics implements RefreshEvents {
         runs(run.trigger()).increment();
         runDuration.record(run.durationMs(), TimeUnit.MILLISECONDS);
         Snapshot s = snapshot;
-        snapshot = new Snapshot(run, run.successful() ? run.finishedAt() : s.lastSuccess(), clock.instant());
+        snapshot = new Snapshot(run, run.successful() ? run.finishedAt() : s.lastSuccess(), s.verdicts(), clock.instant());
     }
 
     public RunRecord lastRun() {

@@ -21,6 +21,11 @@ import io.agnes.bqmc.support.LogContext;
 import io.agnes.bqmc.support.LogText;
 import io.agnes.bqmc.support.Times;
 
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.Scope;
 import org.apache.camel.Exchange;
 import org.apache.camel.RuntimeCamelException;
 import org.slf4j.Logger;
@@ -47,16 +52,24 @@ public class RefreshSteps {
     private final Database dataSource;
 
     private static final String MORE_PAGES = "bqmc.more-registry-pages";
+    /** The run's trace span, on the run's exchange and (copied by the split) each table's. */
+    private static final String RUN_SPAN = "bqmc.run-span";
     private final LookupPool pool;
+    private final Tracer tracer;
+    private final RunProgress progress;
 
     /**
      * @param replica this replica's name, in the run's history row
      * @param pool    the runs' lookup threads, whose slots bound a run's requests in flight
+     * @param tracer  the run's and each table's span (OpenTelemetry's no-op tracer when traces are off)
+     * @param progress the run in flight as it goes, for the live stream and the progress gauges
      */
     public RefreshSteps(TargetResolver resolver, TableLookup lookup, RunHistory history, PendingTables pending,
                         RefreshEvents events, String replica, RegistryTable registry, Database dataSource,
-                        LookupPool pool) {
+                        LookupPool pool, Tracer tracer, RunProgress progress) {
+        this.progress = progress;
         this.pool = pool;
+        this.tracer = tracer;
         this.registry = registry;
         this.dataSource = dataSource;
         this.resolver = resolver;
@@ -72,6 +85,24 @@ public class RefreshSteps {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         dataSource.checkWritable();
         history.started(run.runId(), run.startedAt(), run.origin(), replica);
+        // under the span current here: the API request's (Camel's), or the timer route's
+        var span = tracer.spanBuilder("bq metadata refresh run").setParent(Context.current())
+                .setAttribute("bqmc.run_id", run.runId()).setAttribute("bqmc.triggered_by", run.origin().triggeredBy())
+                .setAttribute("bqmc.replica", replica);
+        if (run.origin().requestId() != null) {
+            span.setAttribute("bqmc.request_id", run.origin().requestId());
+        }
+        exchange.setProperty(RUN_SPAN, span.startSpan());
+        progress.started(run, countRemote());
+    }
+
+    /** The remote rows as the run starts: what its progress is measured against. */
+    private long countRemote() throws SQLException {
+        try (java.sql.Connection c = dataSource.getConnection(); java.sql.Statement s = c.createStatement();
+             java.sql.ResultSet rs = s.executeQuery(RegistryTable.COUNT_REMOTE)) {
+            rs.next();
+            return rs.getLong(1);
+        }
     }
 
     /**
@@ -110,7 +141,15 @@ public class RefreshSteps {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         RegistryRow row = exchange.getMessage().getBody(RegistryRow.class);
         pending.add(row.id());
-        exchange.getMessage().setBody(new TableRefresh(row, run));
+        TableRefresh refresh = new TableRefresh(row, run);
+        Span runSpan = exchange.getProperty(RUN_SPAN, Span.class);
+        refresh.span(tableSpan(row.id(), run, runSpan == null ? Context.current() : Context.root().with(runSpan)));
+        exchange.getMessage().setBody(refresh);
+    }
+
+    private Span tableSpan(String tableId, RunInfo run, Context parent) {
+        return tracer.spanBuilder("bq metadata refresh table").setParent(parent).setAttribute("bqmc.table_id", tableId)
+                .setAttribute("bqmc.run_id", run.runId()).startSpan();
     }
 
     /** The single-table refresh: the row must exist and be a remote BigQuery table. */
@@ -126,8 +165,10 @@ public class RefreshSteps {
         pending.add(row.id());
         RunOrigin origin = exchange.getProperty(RunOrigin.PROPERTY, RunOrigin.class);
         // not a run: no slot, and nothing to lose
-        exchange.getMessage().setBody(new TableRefresh(row, RunInfo.start(RunInfo.newId(),
-                origin != null ? origin : new RunOrigin(RunInfo.SINGLE, "direct", null, null), RunLease.LOCAL)));
+        TableRefresh refresh = new TableRefresh(row, RunInfo.start(RunInfo.newId(),
+                origin != null ? origin : new RunOrigin(RunInfo.SINGLE, "direct", null, null), RunLease.LOCAL));
+        refresh.span(tableSpan(row.id(), refresh.run(), Context.current()));
+        exchange.getMessage().setBody(refresh);
     }
 
     public void resolve(Exchange exchange) {
@@ -163,10 +204,13 @@ public class RefreshSteps {
      */
     public void lookup(Exchange exchange) {
         TableRefresh refresh = table(exchange);
-        if (refresh.single()) {
-            attempt(exchange, refresh);
-        } else {
-            pool.inSlot(() -> attempt(exchange, refresh));
+        // the client's own spans (the HTTP call among them) go under the table's
+        try (Scope inTable = refresh.span().makeCurrent()) {
+            if (refresh.single()) {
+                attempt(exchange, refresh);
+            } else {
+                pool.inSlot(() -> attempt(exchange, refresh));
+            }
         }
     }
 
@@ -258,6 +302,8 @@ public class RefreshSteps {
         refresh.finished();
         pending.done(refresh.tableId());
         events.tableFinished(refresh.status());
+        progress.tableFinished(refresh.run(), refresh.tableId(), refresh.status(), refresh.fetchMs());
+        endSpan(refresh);
         // the contract's line; a table that did not end ok says why at its end
         try (LogContext context = LogContext.table(refresh.run().runId(), refresh.run().origin().requestId(), refresh.tableId())) {
             LOG.info("bq metadata refresh table: run_id={} table_id={} status={} fetch_ms={} total_ms={}{}",
@@ -265,6 +311,21 @@ public class RefreshSteps {
                     refresh.fetchMs() == null ? "-" : refresh.fetchMs(), refresh.totalMs(),
                     refresh.error() == null ? "" : " error=" + LogText.safe(refresh.error()));
         }
+    }
+
+    private static void endSpan(TableRefresh refresh) {
+        Span span = refresh.span();
+        span.setAttribute("bqmc.outcome", refresh.status().wire());
+        if (refresh.fetchMs() != null) {
+            span.setAttribute("bqmc.fetch_ms", refresh.fetchMs());
+        }
+        if (refresh.kind() != null) {
+            span.setAttribute("bqmc.error_kind", refresh.kind());
+        }
+        if (refresh.status() == TableStatus.ERROR) {
+            span.setStatus(StatusCode.ERROR, refresh.error());
+        }
+        span.end();
     }
 
     /** The single-table refresh's answer. */
@@ -285,6 +346,11 @@ public class RefreshSteps {
         try (LogContext context = LogContext.run(run.runId(), run.origin().requestId())) {
             finish(record, counts, run);
         }
+        Span span = exchange.getProperty(RUN_SPAN, Span.class);
+        if (span != null) {
+            span.setAttribute("bqmc.total", record.total()).setAttribute("bqmc.succeeded", record.succeeded())
+                    .setAttribute("bqmc.no_data", record.noData()).setAttribute("bqmc.failed", record.failed()).end();
+        }
         exchange.getMessage().setBody(record);
     }
 
@@ -303,6 +369,7 @@ public class RefreshSteps {
             LOG.info(line, values);
         }
         events.runFinished(record);
+        progress.finished(record);
         try {
             if (!run.lease().held() || !history.finished(record)) {
                 LOG.warn("bq metadata refresh: run_id={} lost its run lock before it finished: it made no BigQuery"
@@ -321,6 +388,12 @@ public class RefreshSteps {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         if (run != null && !(exchange.getException() instanceof RefreshRefusedException)) {
             events.runFailed(run.trigger());
+            progress.failed(run, exchange.getException() == null ? "unknown"
+                    : LogText.safe(String.valueOf(exchange.getException().getMessage())));
+        }
+        Span span = exchange.getProperty(RUN_SPAN, Span.class);
+        if (span != null) {
+            span.setStatus(StatusCode.ERROR, String.valueOf(exchange.getException())).end();
         }
     }
 

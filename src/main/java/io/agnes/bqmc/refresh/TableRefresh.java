@@ -29,10 +29,20 @@ public final class TableRefresh {
     private String kind;
     private boolean fencedOff;
     private long totalNanos;
+    /** The table's trace span (a no-op one when traces are off). */
+    private io.opentelemetry.api.trace.Span span = io.opentelemetry.api.trace.Span.getInvalid();
 
     TableRefresh(RegistryRow row, RunInfo run) {
         this.row = row;
         this.run = run;
+    }
+
+    io.opentelemetry.api.trace.Span span() {
+        return span;
+    }
+
+    void span(io.opentelemetry.api.trace.Span span) {
+        this.span = span;
     }
 
     RegistryRow row() {

@@ -96,6 +96,9 @@ public final class RegistryTable {
     }
 
     /** One row by id, for camel-jdbc with the id in the header {@link #ID_PARAMETER}. */
+    /** How many remote BigQuery rows there are: what a run takes on, as it starts. */
+    public static final String COUNT_REMOTE = "SELECT count(*) FROM table_registry WHERE " + IS_REMOTE_BIGQUERY;
+
     public String selectById() {
         return "SELECT " + columns() + " FROM table_registry WHERE id = :?" + ID_PARAMETER;
     }

@@ -61,6 +61,27 @@ public final class Benchmarks {
         this.repeats = repeats;
     }
 
+    /** With --traces: the OTLP/HTTP endpoint every service started exports its traces to. */
+    private static String TRACES_SINK;
+    private static com.sun.net.httpserver.HttpServer SINK;
+
+    /**
+     * A collector that takes every export and keeps nothing (it answers 200 at once), so the
+     * warm run with traces on pays for recording and sending spans, not for a slow collector.
+     */
+    private static String otlpSink() throws IOException {
+        com.sun.net.httpserver.HttpServer sink = com.sun.net.httpserver.HttpServer.create(
+                new java.net.InetSocketAddress("127.0.0.1", 0), 0);
+        sink.createContext("/v1/traces", exchange -> {
+            exchange.getRequestBody().readAllBytes();
+            exchange.sendResponseHeaders(200, -1);
+            exchange.close();
+        });
+        sink.start();
+        SINK = sink;
+        return "http://127.0.0.1:" + sink.getAddress().getPort();
+    }
+
     public static void main(String[] args) throws Exception {
         String jar = "target/bq-metadata-cache.jar";
         List<String> jvm = new ArrayList<>();
@@ -72,8 +93,9 @@ public final class Benchmarks {
                 case "--jar" -> jar = args[++i];
                 case "--jvm-opts" -> jvm.addAll(Arrays.asList(args[++i].trim().split("\\s+")));
                 case "--repeats" -> repeats = Integer.parseInt(args[++i]);
+                case "--traces" -> TRACES_SINK = otlpSink();
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (use --jar PATH, --jvm-opts '...', --repeats N, --cases B1,B3)");
+                        + " (use --jar PATH, --jvm-opts '...', --repeats N, --cases B1,B3, --traces)");
             }
         }
         Path work = Files.createTempDirectory("bqmc-bench");
@@ -113,6 +135,9 @@ public final class Benchmarks {
             }
         }
         b.print();
+        if (SINK != null) {
+            SINK.stop(0); // its dispatcher thread would keep the JVM alive
+        }
     }
 
     // ---- cases
@@ -727,9 +752,10 @@ public final class Benchmarks {
             int port = freePort();
             Map<String, String> env = new HashMap<>();
             env.put("PATH", System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-            // allocator settings to try: glibc's MALLOC_* and DuckDB's jemalloc (DUCKDB_JE_MALLOC_CONF)
+            // allocator settings to try: glibc's MALLOC_* and DuckDB's jemalloc (DUCKDB_JE_MALLOC_CONF);
+            // OTEL_*: a collector of your own; --traces starts one in the harness
             System.getenv().forEach((k, v) -> {
-                if (k.startsWith("MALLOC_") || k.startsWith("DUCKDB_JE_")) {
+                if (k.startsWith("MALLOC_") || k.startsWith("DUCKDB_JE_") || k.startsWith("OTEL_")) {
                     env.put(k, v);
                 }
             });
@@ -745,6 +771,9 @@ public final class Benchmarks {
             env.put("BIGQUERY_MAX_REQUESTS_PER_SECOND", "0");
             env.put("AGNES_BQ_METADATA_REFRESH_CONCURRENCY", Integer.toString(concurrency));
             env.put("REPLICA_ID", name);
+            if (TRACES_SINK != null) {
+                env.put("OTEL_EXPORTER_OTLP_ENDPOINT", TRACES_SINK);
+            }
             env.putAll(extraEnv);
             List<String> command = new ArrayList<>();
             command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());

@@ -86,6 +86,20 @@ class StatusCommandTest {
         return new Run(exit, out.toString(), err.toString());
     }
 
+    /** The last run's line says who started it, where the server tells (an older one says only the route). */
+    @Test
+    void theLastRunSaysWhoStartedIt() throws Exception {
+        var json = new com.fasterxml.jackson.databind.ObjectMapper();
+        assertThat(StatusView.of(json.readTree("{\"tables\":[],\"last_runs\":[{\"run_id\":\"abcd1234\","
+                + "\"trigger\":\"rest\",\"triggered_by\":\"api\",\"caller\":\"ana@example.com\"}]}")).lastRun().trigger())
+                .isEqualTo("api by ana@example.com");
+        assertThat(StatusView.of(json.readTree("{\"tables\":[],\"last_runs\":[{\"run_id\":\"abcd1234\","
+                + "\"trigger\":\"timer\",\"triggered_by\":\"timer\",\"caller\":null}]}")).lastRun().trigger())
+                .isEqualTo("timer");
+        assertThat(StatusView.of(json.readTree("{\"tables\":[],\"last_runs\":[{\"run_id\":\"abcd1234\","
+                + "\"trigger\":\"rest\"}]}")).lastRun().trigger()).isEqualTo("rest");
+    }
+
     @Test
     void rendersATableWithTheLastRunFromThePlatformsVariables() {
         Run r = status(platformEnv());

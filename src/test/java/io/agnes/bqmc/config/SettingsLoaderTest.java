@@ -39,6 +39,32 @@ class SettingsLoaderTest {
         assertThat(s.freshThresholdSeconds()).isEqualTo(28800);
     }
 
+    /** The OpenTelemetry SDK's variables: traces only with an endpoint; a bad value turns them off, never shown. */
+    @Test
+    void traceExportFromTheStandardVariables() {
+        assertThat(load(Map.of()).traces()).isNull();
+        TraceExport base = load(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318",
+                "OTEL_EXPORTER_OTLP_HEADERS", "x-api-key=k%3Dsecret%20one, x-tenant = agnes",
+                "AGNES_DEPLOYMENT_ENV", "prod")).traces();
+        assertThat(base.tracesEndpoint()).isEqualTo(URI.create("http://collector:4318/v1/traces"));
+        assertThat(base.headers()).isEqualTo(Map.of("x-api-key", "k=secret one", "x-tenant", "agnes"));
+        assertThat(base.environment()).isEqualTo("prod");
+        assertThat(base.toString()).doesNotContain("secret");
+        assertThat(load(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "https://c.example/otlp/")).traces().tracesEndpoint())
+                .isEqualTo(URI.create("https://c.example/otlp/v1/traces"));
+        assertThat(load(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4318", "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+                "http://b:9/custom")).traces().tracesEndpoint()).isEqualTo(URI.create("http://b:9/custom"));
+        try (LogCapture log = LogCapture.open()) {
+            assertThat(load(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4318", "OTEL_EXPORTER_OTLP_HEADERS",
+                    "novalue-secret")).traces()).isNull();
+            assertThat(load(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "ftp://user:pw-secret@a")).traces()).isNull();
+            assertThat(load(Map.of("OTEL_EXPORTER_OTLP_ENDPOINT", "http://a:4318", "OTEL_EXPORTER_OTLP_PROTOCOL",
+                    "grpc")).traces().tracesEndpoint()).isEqualTo(URI.create("http://a:4318/v1/traces"));
+            assertThat(log.linesContaining("OTEL_EXPORTER_OTLP")).hasSize(3).allMatch(l -> l.startsWith("WARN"))
+                    .noneMatch(l -> l.contains("secret"));
+        }
+    }
+
     @Test
     void environmentWins() {
         Settings s = load(Map.of("SCHEDULER_BQ_METADATA_REFRESH_INTERVAL", "60", "AGNES_BQ_METADATA_REFRESH_CONCURRENCY",

@@ -36,10 +36,15 @@ class LastRunHealthCheckTest {
             ds.setJdbcUrl("jdbc:duckdb:" + dir.resolve("h.duckdb"));
             try (Connection c = ds.getConnection()) {
                 RunHistory.ensure(c, Dialect.DUCKDB);
+                io.agnes.bqmc.registry.RegistryTable.createOnDuckDb(c, Dialect.DUCKDB);
+                io.agnes.bqmc.cache.CacheSchema.ensure(c, Dialect.DUCKDB);
             }
+            io.agnes.bqmc.db.Database database = io.agnes.bqmc.db.Database.using(ds);
             RefreshMetrics monitor = new RefreshMetrics(new SimpleMeterRegistry(),
-                    new SingleFlightRoutePolicy(new LocalRunGate()), new RunHistory(io.agnes.bqmc.db.Database.using(ds)), () -> true, Duration.ofSeconds(100), "r1", clock,
-                    context.getExecutorServiceManager().newSingleThreadExecutor(this, "reader"));
+                    new SingleFlightRoutePolicy(new LocalRunGate()), new RunHistory(database), () -> true,
+                    Duration.ofSeconds(100), "r1", clock, context.getExecutorServiceManager().newSingleThreadExecutor(this,
+                    "reader"), new io.agnes.bqmc.cache.CachedTables(database, Duration.ofSeconds(200)),
+                    new io.agnes.bqmc.refresh.RunProgress("r1"));
             LastRunHealthCheck check = new LastRunHealthCheck(monitor, Duration.ofSeconds(10), Duration.ofSeconds(200),
                     clock);
             check.setCamelContext(context);

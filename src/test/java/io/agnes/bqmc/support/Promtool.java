@@ -32,6 +32,24 @@ public final class Promtool {
         return p.exitValue() == 0 ? "" : out;
     }
 
+    /** {@code promtool <args>} in {@code dir}: its exit code and what it printed. */
+    public record Result(int exit, String output) {
+    }
+
+    public static Result run(Path dir, String... args) throws IOException, InterruptedException {
+        java.util.List<String> command = new java.util.ArrayList<>();
+        command.add(find().toString());
+        command.addAll(java.util.List.of(args));
+        Process p = new ProcessBuilder(command).directory(dir.toFile()).redirectErrorStream(true).start();
+        p.getOutputStream().close();
+        String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+        if (!p.waitFor(120, TimeUnit.SECONDS)) {
+            p.destroyForcibly();
+            return new Result(-1, "promtool did not finish: " + out);
+        }
+        return new Result(p.exitValue(), out);
+    }
+
     private static Path find() {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             Path candidate = Path.of(dir.isEmpty() ? "." : dir, "promtool");

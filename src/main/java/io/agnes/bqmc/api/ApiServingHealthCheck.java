@@ -1,8 +1,7 @@
-package io.agnes.bqmc.observe;
+package io.agnes.bqmc.api;
 
 import java.util.Map;
 
-import io.agnes.bqmc.api.ApiHttpServer;
 import org.apache.camel.health.HealthCheckResultBuilder;
 import org.apache.camel.impl.health.AbstractHealthCheck;
 
