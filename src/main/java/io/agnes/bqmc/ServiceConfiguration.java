@@ -15,6 +15,7 @@ import io.agnes.bqmc.api.OpenApiDocument;
 import io.agnes.bqmc.api.Refusals;
 import io.agnes.bqmc.api.RequestContext;
 import io.agnes.bqmc.api.RunEvents;
+import io.agnes.bqmc.api.StatusPage;
 import io.agnes.bqmc.audit.AuditTrail;
 import io.agnes.bqmc.api.StatusReport;
 import io.agnes.bqmc.auth.BearerAuthenticator;
@@ -232,7 +233,11 @@ public final class ServiceConfiguration implements CamelConfiguration {
         // the run in flight, live, on the API's own router
         RunEvents runEvents = new RunEvents(api.vertx(), progress, history, cachedTables, authenticator::refusal, refusals);
         registry.bind("runEvents", runEvents);
-        api.stream(RunEvents.PATH, runEvents);
+        api.get(RunEvents.PATH, runEvents);
+        StatusPage page = new StatusPage();
+        for (String file : List.of(StatusPage.PAGE, StatusPage.SCRIPT, StatusPage.STYLE, StatusPage.ICON)) {
+            api.get(file, page);
+        }
 
         ScheduledExecutorService stopDeadline = timer(context, "bqmc-stop-deadline");
         context.getManagementStrategy().addEventNotifier(new EventNotifierSupport() {

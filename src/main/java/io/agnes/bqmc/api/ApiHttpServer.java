@@ -158,13 +158,13 @@ public final class ApiHttpServer implements AutoCloseable {
 
     /**
      * A GET endpoint served on the router itself, after the gate (503 while starting or stopping,
-     * the request id) and before Camel's routes: for streams that stay open for hours.
+     * the request id) and before Camel's routes: streams that stay open for hours, and the page's files.
      */
-    public void stream(String path, Handler<RoutingContext> handler) {
+    public void get(String path, Handler<RoutingContext> handler) {
         router.get(path).order(Integer.MIN_VALUE + 2).handler(handler);
     }
 
-    /** The Vert.x instance the API runs on, for handlers of its own ({@link #stream}). */
+    /** The Vert.x instance the API runs on, for handlers of its own ({@link #get}). */
     public Vertx vertx() {
         return vertx;
     }

@@ -44,12 +44,14 @@ public class ApiRoutes extends RouteBuilder {
     public static final String RUN_ROUTE = "api-run-bq-metadata-refresh";
     public static final String REFRESH_ROUTE = "api-refresh-table";
     public static final String STATUS_ROUTE = "api-metadata-cache-status";
+    public static final String CALLER_ROUTE = "api-metadata-cache-caller";
 
     /** Who may call what: the authenticator denies by default, so a new route must be listed. */
     public static final Map<String, Role> REQUIRED_ROLE = Map.of(
             RUN_ROUTE, Role.ADMIN,
             REFRESH_ROUTE, Role.ADMIN,
-            STATUS_ROUTE, Role.ANALYST);
+            STATUS_ROUTE, Role.ANALYST,
+            CALLER_ROUTE, Role.ANALYST);
 
     private static final String STATUS_FILTER = "bqmc.statusFilter";
 
@@ -59,12 +61,13 @@ public class ApiRoutes extends RouteBuilder {
     static final String RUN_PATH = "/api/admin/run-bq-metadata-refresh";
     static final String REFRESH_PATH = "/api/v2/metadata-cache/refresh";
     static final String STATUS_PATH = "/api/v2/metadata-cache/status";
+    static final String CALLER_PATH = "/api/v2/metadata-cache/me";
     /** Each route's path, as the refusal counter names endpoints. */
     static final Map<String, String> ENDPOINT = Map.of(RUN_ROUTE, RUN_PATH, REFRESH_ROUTE, REFRESH_PATH,
-            STATUS_ROUTE, STATUS_PATH);
+            STATUS_ROUTE, STATUS_PATH, CALLER_ROUTE, CALLER_PATH);
     /** Each endpoint's method, for a 405's {@code Allow} header. */
     static final Map<String, String> ALLOWED_METHOD = Map.of(RUN_PATH, "POST", REFRESH_PATH, "POST", STATUS_PATH, "GET",
-            RunEvents.PATH, "GET");
+            RunEvents.PATH, "GET", CALLER_PATH, "GET");
 
     @Override
     public void configure() {
@@ -123,6 +126,19 @@ public class ApiRoutes extends RouteBuilder {
                 .responseMessage().code(400).message("An unknown freshness or table_id, or an empty list item")
                     .responseModel(ErrorBody.class).endResponseMessage();
         errors(api, 401, 405, 413, 414, 431, 500, 503).to("direct:api-status");
+
+        api.get("/v2/metadata-cache/me").id(CALLER_ROUTE)
+                .description("Who the bearer token stands for, and its role (any user): what the status page offers")
+                .produces("application/json").outType(CallerBody.class)
+                .responseMessage().code(200).message("The caller").responseModel(CallerBody.class).endResponseMessage();
+        errors(api, 401, 405, 413, 414, 431, 500).to("direct:api-caller");
+
+        from("direct:api-caller").routeId("api-caller")
+                .removeHeaders("*")
+                .process(e -> {
+                    Principal caller = e.getProperty(Principal.PROPERTY, Principal.class);
+                    JsonResponses.respond(e, 200, new CallerBody(caller.user(), caller.role().wire()));
+                });
 
         from("direct:api-run").routeId("api-run")
                 .removeHeaders("*")

@@ -69,11 +69,13 @@ public final class DemoEnvironment {
                   database          : %s (table bq_metadata_cache)
                   admin token       : %s (new for this demo; its hash is in %s)
                   first run in %s s, then every %s s; watch the 'bq metadata refresh' log lines.
+                  status page       : %9$s/ (paste the admin token)
 
                   Try:
-                    curl -s -H 'Authorization: Bearer %5$s' %s/api/v2/metadata-cache/status
+                    curl -s -H 'Authorization: Bearer %5$s' %9$s/api/v2/metadata-cache/status
                     curl -s -X POST -H 'Authorization: Bearer %5$s' %9$s/api/admin/run-bq-metadata-refresh
                     curl -s -X POST -H 'Authorization: Bearer %5$s' '%9$s/api/v2/metadata-cache/refresh?table=orders'
+                    AGNES_SERVER=%9$s AGNES_TOKEN=%5$s java -jar target/bq-metadata-cache.jar run --follow
                   Ctrl+C to stop.
 
                 """, standIn.url(), registry, environment.get("AGNES_REGISTRY_FILE_STABLE_SECONDS"), shownDatabase,
