@@ -8,6 +8,7 @@ import java.util.concurrent.Callable;
 
 import io.agnes.bqmc.api.ApiHttpServer;
 import io.agnes.bqmc.cli.DbCommand;
+import io.agnes.bqmc.cli.Json;
 import io.agnes.bqmc.cli.RunCommand;
 import io.agnes.bqmc.cli.StatusCommand;
 import io.agnes.bqmc.cli.TokensCommand;
@@ -117,6 +118,14 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
     }
 
     public static void main(String[] args) {
+        // the platform CLI's commands start on their own: picocli then sets up one command, not
+        // the service's whole tree (a third of the time to the first line of output)
+        if (args.length > 0 && (args[0].equals("status") || args[0].equals("run"))) {
+            Json.prepare();
+            Object command = args[0].equals("status") ? new StatusCommand() : new RunCommand();
+            System.exit(new CommandLine(command).setCommandName("bq-metadata-cache " + args[0])
+                    .execute(java.util.Arrays.copyOfRange(args, 1, args.length)));
+        }
         // before any logger exists: the log format is chosen once
         String logFormatProblem = LogFormat.configure(System.getenv());
         if (logFormatProblem != null) {

@@ -4,12 +4,8 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -18,7 +14,6 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agnes.bqmc.support.LogText;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -42,8 +37,6 @@ import picocli.CommandLine.Spec;
             "  2  a table failed",
             "  3  server unreachable, token missing or refused, bad usage, or the run could not be followed"})
 public class RunCommand implements Callable<Integer> {
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Map<String, String> env;
 
@@ -99,10 +92,9 @@ public class RunCommand implements Callable<Integer> {
             throw new ParameterException(spec.commandLine(), "run: the server URL '" + LogText.safe(server)
                     + "' is not an http(s) URL like " + ApiAccess.DEFAULT_SERVER);
         }
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
         PrintWriter out = spec.commandLine().getOut();
         try {
-            return table != null ? refreshOne(http, server, token, out) : runAll(http, server, token, out);
+            return table != null ? refreshOne(server, token, out) : runAll(server, token, out);
         } catch (IOException e) {
             return unknown("cannot reach " + server + ": " + ApiAccess.describe(e));
         } catch (TimeoutException e) {
@@ -110,13 +102,13 @@ public class RunCommand implements Callable<Integer> {
         }
     }
 
-    private int refreshOne(HttpClient http, String server, String token, PrintWriter out) throws Exception {
-        HttpResponse<String> r = send(http, post(server + "/api/v2/metadata-cache/refresh?table="
-                + URLEncoder.encode(table, StandardCharsets.UTF_8), token));
-        if (r.statusCode() != 200) {
+    private int refreshOne(String server, String token, PrintWriter out) throws Exception {
+        HttpCall.Answer r = post(server + "/api/v2/metadata-cache/refresh?table="
+                + URLEncoder.encode(table, StandardCharsets.UTF_8), token);
+        if (r.status() != 200) {
             return refused(r);
         }
-        JsonNode t = JSON.readTree(r.body());
+        JsonNode t = Json.mapper().readTree(r.text());
         String status = t.path("status").asText();
         out.println(LogText.printable(t.path("table_id").asText()) + ": " + status
                 + (t.path("rows").isNumber() ? ", " + String.format("%,d", t.get("rows").asLong()) + " rows" : "")
@@ -130,21 +122,21 @@ public class RunCommand implements Callable<Integer> {
         };
     }
 
-    private int runAll(HttpClient http, String server, String token, PrintWriter out) throws Exception {
+    private int runAll(String server, String token, PrintWriter out) throws Exception {
         ProgressView view = new ProgressView(out, TerminalWidth.of(env, () -> spec.usageMessage().autoWidth(true).width()),
                 follow);
         CompletableFuture<JsonNode> completed = new CompletableFuture<>();
         EventStream events = null;
         if (follow) {
-            events = stream(http, server, token, view, completed);
+            events = stream(server, token, view, completed);
         }
         try {
-            HttpResponse<String> r = send(http, post(server + "/api/admin/run-bq-metadata-refresh", token));
+            HttpCall.Answer r = post(server + "/api/admin/run-bq-metadata-refresh", token);
             JsonNode record;
-            if (r.statusCode() == 200) {
-                record = JSON.readTree(r.body());
-            } else if (r.statusCode() == 409) {
-                JsonNode detail = JSON.readTree(r.body()).path("detail");
+            if (r.status() == 200) {
+                record = Json.mapper().readTree(r.text());
+            } else if (r.status() == 409) {
+                JsonNode detail = Json.mapper().readTree(r.text()).path("detail");
                 String inFlight = detail.path("run_id").asText(null);
                 view.follow(inFlight);
                 spec.commandLine().getErr().println("run: run " + LogText.printable(String.valueOf(inFlight))
@@ -152,7 +144,7 @@ public class RunCommand implements Callable<Integer> {
                         + "): following it");
                 spec.commandLine().getErr().flush();
                 if (events == null) {
-                    events = stream(http, server, token, view, completed);
+                    events = stream(server, token, view, completed);
                 }
                 if (events == null) {
                     return unknown("the server offers no progress stream to follow run " + inFlight + " with");
@@ -171,9 +163,9 @@ public class RunCommand implements Callable<Integer> {
     }
 
     /** The progress stream, feeding the view and completing with the followed run's {@code complete}. */
-    private EventStream stream(HttpClient http, String server, String token, ProgressView view,
-                               CompletableFuture<JsonNode> completed) throws IOException, InterruptedException {
-        EventStream stream = EventStream.open(http, server, token, event -> {
+    private EventStream stream(String server, String token, ProgressView view,
+                               CompletableFuture<JsonNode> completed) throws IOException {
+        EventStream stream = EventStream.open(server, token, event -> {
             view.event(event);
             String followed = view.following();
             if (event.name().equals("complete") && followed != null
@@ -196,22 +188,14 @@ public class RunCommand implements Callable<Integer> {
         }
     }
 
-    private HttpRequest post(String uri, String token) {
-        HttpRequest.Builder b = HttpRequest.newBuilder(URI.create(uri)).header("Authorization", "Bearer " + token)
-                .POST(HttpRequest.BodyPublishers.noBody());
-        if (timeoutSeconds > 0) {
-            b.timeout(Duration.ofSeconds(timeoutSeconds));
-        }
-        return b.build();
+    /** A run's answer comes when the run is done: no deadline unless --timeout. */
+    private HttpCall.Answer post(String uri, String token) throws IOException, TimeoutException {
+        return HttpCall.exchange("POST", URI.create(uri), token,
+                timeoutSeconds > 0 ? System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds) : 0, MAX_ANSWER_BYTES);
     }
 
-    private HttpResponse<String> send(HttpClient http, HttpRequest request) throws Exception {
-        try {
-            return http.send(request, HttpResponse.BodyHandlers.ofString());
-        } catch (java.net.http.HttpTimeoutException e) {
-            throw new TimeoutException();
-        }
-    }
+    /** Far more than any run's or table's answer. */
+    private static final int MAX_ANSWER_BYTES = 1024 * 1024;
 
     static String summary(JsonNode r) {
         return "run " + LogText.printable(r.path("run_id").asText("-")) + ": " + r.path("total").asLong() + " tables, "
@@ -227,16 +211,16 @@ public class RunCommand implements Callable<Integer> {
         return r.path("no_data").asLong() > 0 ? 1 : 0;
     }
 
-    private int refused(HttpResponse<String> r) {
+    private int refused(HttpCall.Answer r) {
         String detail;
         try {
-            JsonNode d = JSON.readTree(r.body()).path("detail");
+            JsonNode d = Json.mapper().readTree(r.text()).path("detail");
             detail = d.isTextual() ? d.asText() : d.toString();
         } catch (IOException notJson) {
-            detail = r.body();
+            detail = r.text();
         }
-        String what = r.statusCode() == 401 || r.statusCode() == 403 ? "token refused" : "server answered";
-        return unknown(what + " (HTTP " + r.statusCode() + "): " + LogText.safe(detail));
+        String what = r.status() == 401 || r.status() == 403 ? "token refused" : "server answered";
+        return unknown(what + " (HTTP " + r.status() + "): " + LogText.safe(detail));
     }
 
     private int unknown(String message) {

@@ -1,23 +1,18 @@
 package io.agnes.bqmc.cli;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.Callable;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agnes.bqmc.cache.Freshness;
 import io.agnes.bqmc.support.LogText;
 import picocli.CommandLine.Command;
@@ -44,8 +39,6 @@ import picocli.CommandLine.Spec;
 public class StatusCommand implements Callable<Integer> {
 
     static final String DEFAULT_SERVER = ApiAccess.DEFAULT_SERVER;
-
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final Map<String, String> env;
 
@@ -105,46 +98,20 @@ public class StatusCommand implements Callable<Integer> {
         // the timeout bounds the whole exchange, the body included (a server that drips its answer a
         // byte a second had kept the command alive past 40 s), and the answer's size is capped
         long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(timeoutSeconds);
-        HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(timeoutSeconds)).build();
         int code;
         String body;
         try {
-            HttpResponse<InputStream> response = http.sendAsync(HttpRequest.newBuilder(endpoint)
-                            .timeout(Duration.ofSeconds(timeoutSeconds)).header("Authorization", "Bearer " + token).GET()
-                            .build(), HttpResponse.BodyHandlers.ofInputStream())
-                    .get(remaining(deadline), TimeUnit.NANOSECONDS);
-            code = response.statusCode();
-            InputStream in = response.body();
-            java.util.concurrent.CompletableFuture<byte[]> read = java.util.concurrent.CompletableFuture.supplyAsync(() -> {
-                try (in) {
-                    return in.readNBytes(MAX_ANSWER_BYTES + 1);
-                } catch (IOException e) {
-                    throw new java.io.UncheckedIOException(e);
-                }
-            });
-            byte[] bytes;
-            try {
-                bytes = read.get(remaining(deadline), TimeUnit.NANOSECONDS);
-            } catch (java.util.concurrent.TimeoutException e) {
-                in.close();
-                throw e;
-            }
-            if (bytes.length > MAX_ANSWER_BYTES) {
+            HttpCall.Answer answer = HttpCall.exchange("GET", endpoint, token, deadline, MAX_ANSWER_BYTES);
+            if (answer.body().length > MAX_ANSWER_BYTES) {
                 return unknown("the server's answer is larger than " + MAX_ANSWER_BYTES / (1024 * 1024)
                         + " MB, more than any status; not read further");
             }
-            body = new String(bytes, java.nio.charset.StandardCharsets.UTF_8);
-        } catch (java.util.concurrent.TimeoutException e) {
+            code = answer.status();
+            body = answer.text();
+        } catch (TimeoutException e) {
             return unknown("no complete answer from " + server + " within " + timeoutSeconds + " s (--timeout)");
-        } catch (java.util.concurrent.ExecutionException e) {
-            Throwable cause = e.getCause() instanceof java.io.UncheckedIOException u ? u.getCause() : e.getCause();
-            return unknown("cannot reach " + server + ": " + describe(cause instanceof Exception ex ? ex
-                    : new IOException(String.valueOf(cause))));
-        } catch (IOException | IllegalArgumentException e) {
+        } catch (IOException e) {
             return unknown("cannot reach " + server + ": " + describe(e));
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            return unknown("interrupted");
         }
         if (code != 200) {
             String what = code == 401 || code == 403 ? "token refused" : "server answered";
@@ -152,7 +119,7 @@ public class StatusCommand implements Callable<Integer> {
         }
         StatusView status;
         try {
-            status = StatusView.of(JSON.readTree(body));
+            status = StatusView.of(Json.mapper().readTree(body));
         } catch (IOException | IllegalArgumentException e) {
             return unknown("the server's answer is not a status document: " + LogText.safe(e.getMessage()));
         }
@@ -208,10 +175,6 @@ public class StatusCommand implements Callable<Integer> {
     /** Far more than the status of any estate (100,000 tables are about 40 MB). */
     static final int MAX_ANSWER_BYTES = 128 * 1024 * 1024;
 
-    private static long remaining(long deadline) {
-        return Math.max(1, deadline - System.nanoTime());
-    }
-
     private ParameterException usage(String message) {
         return new ParameterException(spec.commandLine(), "status: " + message);
     }
@@ -234,7 +197,7 @@ public class StatusCommand implements Callable<Integer> {
 
     private static String detail(String body) {
         try {
-            JsonNode node = JSON.readTree(body);
+            JsonNode node = Json.mapper().readTree(body);
             JsonNode detail = node == null ? null : node.get("detail");
             if (detail != null) {
                 return LogText.safe(detail.isTextual() ? detail.asText() : detail.toString());
