@@ -128,13 +128,15 @@ public class RefreshMetrics implements RefreshEvents {
     }
 
     private static double done(RunProgress.Snapshot run, TableStatus outcome) {
-        if (run == null) {
-            return 0;
-        }
+        return run == null ? 0 : of(outcome, run.ok(), run.noData(), run.error());
+    }
+
+    /** The count of one outcome among a run's three. */
+    private static double of(TableStatus outcome, long ok, long noData, long error) {
         return switch (outcome) {
-            case OK -> run.ok();
-            case NO_DATA -> run.noData();
-            case ERROR -> run.error();
+            case OK -> ok;
+            case NO_DATA -> noData;
+            case ERROR -> error;
         };
     }
 
@@ -218,14 +220,7 @@ public class RefreshMetrics implements RefreshEvents {
 
     double lastRunTables(TableStatus outcome) {
         RunRecord run = lastRun();
-        if (run == null) {
-            return 0;
-        }
-        return switch (outcome) {
-            case OK -> run.succeeded();
-            case NO_DATA -> run.noData();
-            case ERROR -> run.failed();
-        };
+        return run == null ? 0 : of(outcome, run.succeeded(), run.noData(), run.failed());
     }
 
     double lastSuccessEpochSeconds() {

@@ -44,11 +44,11 @@ public class RefreshRoutes extends RouteBuilder {
 
         // refresh-all and refresh-one hand every failure back to their caller (timer or API),
         // which decides what it means; an error handler here would mark it exhausted and hide it.
+        // A run that fails is told by RefreshSteps.startRun's completion, whoever handled it.
         // The refresh routes stop last, after the routes that call them, so a run can finish.
         from("direct:refresh-all").routeId("refresh-all").shutdownRoute(ShutdownRoute.Defer)
                 .errorHandler(noErrorHandler())
                 .routePolicyRef("singleFlightRoutePolicy")
-                .onCompletion().onFailureOnly().process(steps::runFailed).end()
                 .process(steps::startRun)
                 .process(steps::takeOn)
                 // a page of rows at a time, read over camel-jdbc; each page's rows go to the pool as it

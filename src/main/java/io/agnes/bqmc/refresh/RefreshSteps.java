@@ -28,6 +28,7 @@ import io.opentelemetry.context.Context;
 import io.opentelemetry.context.Scope;
 import org.apache.camel.Exchange;
 import org.apache.camel.RuntimeCamelException;
+import org.apache.camel.support.SynchronizationAdapter;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -54,6 +55,8 @@ public class RefreshSteps {
     private static final String MORE_PAGES = "bqmc.more-registry-pages";
     /** The run's trace span, on the run's exchange and (copied by the split) each table's. */
     private static final String RUN_SPAN = "bqmc.run-span";
+    /** Set once the run's record is made: a run done without it failed. */
+    private static final String FINISHED = "bqmc.run-finished";
     private final LookupPool pool;
     private final Tracer tracer;
     private final RunProgress progress;
@@ -83,6 +86,16 @@ public class RefreshSteps {
     /** The run's {@code running} row: it names the run in flight to every replica, and fences its writes. */
     public void startRun(Exchange exchange) throws SQLException {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
+        // a run that ends without its record is told once its exchange is done, whoever handles the
+        // error: the API's error mapping handles it, so a route's failure-only completion never ran
+        exchange.getExchangeExtension().addOnCompletion(new SynchronizationAdapter() {
+            @Override
+            public void onDone(Exchange done) {
+                if (done.getProperty(FINISHED) == null) {
+                    runFailed(done);
+                }
+            }
+        });
         dataSource.checkWritable();
         history.started(run.runId(), run.startedAt(), run.origin(), replica);
         // under the span current here: the API request's (Camel's), or the timer route's
@@ -346,6 +359,7 @@ public class RefreshSteps {
         try (LogContext context = LogContext.run(run.runId(), run.origin().requestId())) {
             finish(record, counts, run);
         }
+        exchange.setProperty(FINISHED, true);
         Span span = exchange.getProperty(RUN_SPAN, Span.class);
         if (span != null) {
             span.setAttribute("bqmc.total", record.total()).setAttribute("bqmc.succeeded", record.succeeded())
@@ -382,18 +396,18 @@ public class RefreshSteps {
         }
     }
 
-    /** A run that ended with an error instead of a summary; a caller merely refused was no run. */
-    public void runFailed(Exchange exchange) {
+    /** A run that ended with an error instead of a summary (its caller may have handled the error since). */
+    void runFailed(Exchange exchange) {
         pending.run(null);
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
-        if (run != null && !(exchange.getException() instanceof RefreshRefusedException)) {
-            events.runFailed(run.trigger());
-            progress.failed(run, exchange.getException() == null ? "unknown"
-                    : LogText.safe(String.valueOf(exchange.getException().getMessage())));
-        }
+        Throwable error = exchange.getException() != null ? exchange.getException()
+                : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
+        String reason = error == null ? "unknown" : LogText.safe(String.valueOf(error.getMessage()));
+        events.runFailed(run.trigger());
+        progress.failed(run, reason);
         Span span = exchange.getProperty(RUN_SPAN, Span.class);
         if (span != null) {
-            span.setStatus(StatusCode.ERROR, String.valueOf(exchange.getException())).end();
+            span.setStatus(StatusCode.ERROR, reason).end();
         }
     }
 
