@@ -48,8 +48,12 @@ public class StatusReport {
     /** How many runs {@code last_runs} shows, newest first. */
     static final int LAST_RUNS = 10;
 
-    /** Up to this many tables an unfiltered answer is kept rendered (~400 bytes a table). */
-    static final int KEPT_TABLES = 5_000;
+    /**
+     * Up to this many tables an unfiltered answer is kept rendered (~300 bytes a table). Each
+     * answer is one copy of it, made once ({@link Answer}): 10,000 tables cost a reader what 5,000
+     * did when the answer was copied twice (docs/BENCHMARKS.md, issue 19: B4 92 -> 26 ms).
+     */
+    static final int KEPT_TABLES = 10_000;
 
     static final int STREAMS = 4;
     static final long STREAM_WAIT_MS = 2_000;
@@ -121,7 +125,7 @@ public class StatusReport {
             CachedTables.Fingerprint fingerprint = cachedTables.fingerprint(now);
             if (fingerprint.count() <= KEPT_TABLES) {
                 byte[] tables = kept(now, fingerprint);
-                ByteArrayOutputStream out = new ByteArrayOutputStream(tables.length + 4096);
+                Answer out = new Answer(tables.length + 8192);
                 try (JsonGenerator json = JSON.createGenerator(out)) {
                     head(json, now);
                     // the kept array, written as it is: the generator is told a value stands here
@@ -130,7 +134,7 @@ public class StatusReport {
                     out.write(tables);
                     tail(json, runs);
                 }
-                return ByteBuffer.wrap(out.toByteArray());
+                return out.asBuffer();
             }
         }
         try {
@@ -162,6 +166,17 @@ public class StatusReport {
         json.writeFieldName("last_runs");
         RUNS.writeValue(json, runs);
         json.writeEndObject();
+    }
+
+    /** An answer's bytes, sized for it up front and handed over without a copy. */
+    private static final class Answer extends ByteArrayOutputStream {
+        Answer(int size) {
+            super(size);
+        }
+
+        ByteBuffer asBuffer() {
+            return ByteBuffer.wrap(buf, 0, count);
+        }
     }
 
     /** The unfiltered tables array of a small estate, rendered again only when what it shows changed. */
