@@ -51,6 +51,13 @@ class DemoIT {
             assertThat(Integer.parseInt(run.group(1))).as("tables in the first run").isEqualTo(tables);
             assertThat(Files.exists(dir.resolve("data/demo/system.duckdb"))).as("the demo's files in its own directory")
                     .isTrue();
+
+            // the status page's address, printed, and the page there
+            assertThat(Files.readString(log)).contains("status page       : http://localhost:" + port + "/");
+            ApiClient.Answer page = new ApiClient(port).get("/", null);
+            assertThat(page.status()).isEqualTo(200);
+            assertThat(page.header("Content-Type")).startsWith("text/html");
+            assertThat(page.body()).contains("<script src=\"/ui/app.js\" defer></script>");
         }
     }
 }
