@@ -398,7 +398,10 @@ public class RefreshSteps {
 
     /** A run that ended with an error instead of a summary (its caller may have handled the error since). */
     void runFailed(Exchange exchange) {
-        pending.run(null);
+        if (!exchange.getContext().isStopping() && !exchange.getContext().isStopped()) {
+            // a stop cut it short: the stop's bookkeeping records its unwritten tables from the run's start
+            pending.run(null);
+        }
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         Throwable error = exchange.getException() != null ? exchange.getException()
                 : exchange.getProperty(Exchange.EXCEPTION_CAUGHT, Throwable.class);
