@@ -26,6 +26,13 @@ final class HttpCall {
         }
     }
 
+    static {
+        // the JDK would otherwise keep a connection it was told to close, and drain a server still
+        // sending (a drip, an answer past the cap) for reuse before it lets go: a command makes one
+        // exchange per connection anyway
+        System.setProperty("http.keepAlive", "false");
+    }
+
     private HttpCall() {
     }
 
@@ -62,6 +69,8 @@ final class HttpCall {
             throw e;
         } finally {
             done.set(true);
+            // one exchange per connection: a server still sending (a drip, an answer past the cap) is let go
+            c.disconnect();
         }
     }
 
