@@ -231,7 +231,7 @@ public final class ServiceConfiguration implements CamelConfiguration {
                 timer(context, "bqmc-status-deadline")));
         registry.bind("apiServingHealthCheck", new ApiServingHealthCheck(api));
         // the run in flight, live, on the API's own router
-        RunEvents runEvents = new RunEvents(api.vertx(), progress, history, cachedTables, authenticator::refusal, refusals);
+        RunEvents runEvents = new RunEvents(api, progress, history, cachedTables);
         registry.bind("runEvents", runEvents);
         api.get(RunEvents.PATH, runEvents);
         StatusPage page = new StatusPage();

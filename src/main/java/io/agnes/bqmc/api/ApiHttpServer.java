@@ -1,7 +1,6 @@
 package io.agnes.bqmc.api;
 
 import java.net.BindException;
-import java.util.List;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -10,6 +9,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
@@ -60,7 +60,8 @@ public final class ApiHttpServer implements AutoCloseable {
     private HttpServer server;
     private volatile State state = State.STARTING;
     /** The detail of a 401 for an {@code Authorization} header value, or null when it authenticates. */
-    private volatile java.util.function.Function<Object, String> credentials = header -> AuthenticationFailedException.MISSING;
+    private volatile java.util.function.Function<HttpServerRequest, String> credentials =
+            request -> AuthenticationFailedException.MISSING;
 
     private volatile Refusals refusals;
 
@@ -134,7 +135,7 @@ public final class ApiHttpServer implements AutoCloseable {
      * unauthenticated one is refused at once (520 sockets that sent headers and one byte of a
      * 60 KB body had held every connection for over a minute).
      */
-    public void checkCredentialsWith(java.util.function.Function<Object, String> check) {
+    public void checkCredentialsWith(java.util.function.Function<HttpServerRequest, String> check) {
         this.credentials = check;
     }
 
@@ -195,26 +196,39 @@ public final class ApiHttpServer implements AutoCloseable {
                 ? "Service starting: try again in a moment" : "Service stopping: try another replica");
     }
 
-    private static boolean hasBody(io.vertx.core.http.HttpServerRequest request) {
+    /**
+     * Whether the request's credentials authenticate, for what the server answers itself; if not,
+     * it answers 401, counted and told like the routes' refusals.
+     */
+    boolean authenticated(RoutingContext ctx, boolean closeConnection) {
+        String refused = credentials.apply(ctx.request());
+        if (refused == null) {
+            return true;
+        }
+        Refusals counted = refusals;
+        if (counted != null) {
+            var peer = ctx.request().remoteAddress();
+            counted.refused(ApiRoutes.ALLOWED_METHOD.containsKey(ctx.request().path()) ? ctx.request().path() : "other",
+                    401, Refusals.Reason.of(refused), peer == null ? null : peer.hostAddress(),
+                    ctx.request().getHeader(RequestIds.HEADER), null);
+        }
+        ctx.response().putHeader("WWW-Authenticate", "Bearer");
+        if (closeConnection) {
+            ctx.response().putHeader("Connection", "close");
+        }
+        RouterErrors.write(ctx.response(), 401, refused);
+        return false;
+    }
+
+    private static boolean hasBody(HttpServerRequest request) {
         String length = request.getHeader("Content-Length");
         return request.getHeader("Transfer-Encoding") != null || length != null && !length.strip().equals("0");
     }
 
     /** Refuses an unauthenticated body before it is read; gives an authenticated one {@link #BODY_SECONDS} to arrive. */
     private boolean bodyAllowed(RoutingContext ctx) {
-        List<String> authorization = ctx.request().headers().getAll("Authorization");
-        // the authenticator's own rules: exactly one header, a bearer token it knows
-        String refused = credentials.apply(authorization.size() == 1 ? authorization.get(0) : authorization);
-        if (refused != null) {
-            Refusals counted = refusals;
-            if (counted != null) {
-                var peer = ctx.request().remoteAddress();
-                counted.refused(ApiRoutes.ALLOWED_METHOD.containsKey(ctx.request().path()) ? ctx.request().path() : "other",
-                        401, Refusals.Reason.of(refused), peer == null ? null : peer.hostAddress(),
-                        ctx.request().getHeader(RequestIds.HEADER), null);
-            }
-            ctx.response().putHeader("WWW-Authenticate", "Bearer").putHeader("Connection", "close");
-            RouterErrors.write(ctx.response(), 401, refused);
+        // the body stays unread: the connection cannot serve another request after the answer
+        if (!authenticated(ctx, true)) {
             return false;
         }
         var connection = ctx.request().connection();

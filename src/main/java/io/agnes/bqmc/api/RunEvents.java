@@ -10,11 +10,9 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import io.agnes.bqmc.auth.AuthenticationFailedException;
 import io.agnes.bqmc.cache.CachedTables;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
@@ -55,12 +53,11 @@ public final class RunEvents implements Handler<RoutingContext>, RunProgress.Lis
     static final long SNAPSHOT_MS = 1000;
     static final long HEARTBEAT_MS = 15_000;
 
+    private final ApiHttpServer server;
     private final Vertx vertx;
     private final RunProgress progress;
     private final RunHistory history;
     private final CachedTables cachedTables;
-    private final Function<Object, String> credentials;
-    private final Refusals refusals;
     private final Set<Client> clients = ConcurrentHashMap.newKeySet();
     /** The most events any stream has had waiting at once: bounded by {@link #QUEUE}, plus start and complete. */
     private final AtomicInteger maxQueued = new AtomicInteger();
@@ -71,17 +68,13 @@ public final class RunEvents implements Handler<RoutingContext>, RunProgress.Lis
     private record Remote(String snapshotEvent, Instant readAt) {
     }
 
-    /**
-     * @param credentials the 401's detail for an {@code Authorization} header, null when it authenticates
-     */
-    public RunEvents(Vertx vertx, RunProgress progress, RunHistory history, CachedTables cachedTables,
-                     Function<Object, String> credentials, Refusals refusals) {
-        this.vertx = vertx;
+    /** @param server the API's server, whose router serves the stream and which judges its callers */
+    public RunEvents(ApiHttpServer server, RunProgress progress, RunHistory history, CachedTables cachedTables) {
+        this.server = server;
+        this.vertx = server.vertx();
         this.progress = progress;
         this.history = history;
         this.cachedTables = cachedTables;
-        this.credentials = credentials;
-        this.refusals = refusals;
         progress.listen(this);
     }
 
@@ -95,17 +88,7 @@ public final class RunEvents implements Handler<RoutingContext>, RunProgress.Lis
 
     @Override
     public void handle(RoutingContext ctx) {
-        var request = ctx.request();
-        String requestId = request.getHeader(RequestIds.HEADER);
-        String client = request.remoteAddress() == null ? null : request.remoteAddress().hostAddress();
-        boolean inUrl = request.params().names().stream().anyMatch(n -> n.equalsIgnoreCase("authorization"));
-        List<String> authorization = request.headers().getAll("Authorization");
-        String refused = inUrl ? AuthenticationFailedException.IN_URL
-                : credentials.apply(authorization.size() == 1 ? authorization.get(0) : authorization);
-        if (refused != null) {
-            refusals.refused(PATH, 401, Refusals.Reason.of(refused), client, requestId, null);
-            ctx.response().putHeader("WWW-Authenticate", "Bearer");
-            RouterErrors.write(ctx.response(), 401, refused);
+        if (!server.authenticated(ctx, false)) {
             return;
         }
         if (clients.size() >= MAX_LISTENERS) {
@@ -140,7 +123,7 @@ public final class RunEvents implements Handler<RoutingContext>, RunProgress.Lis
                 return remoteSnapshot(elsewhere.get());
             }
             List<RunRecord> newest = history.newest(1);
-            return newest.isEmpty() ? null : completeEvent(newest.get(0), null);
+            return newest.isEmpty() ? null : completeEvent(newest.get(0));
         }, false).onComplete(done -> {
             if (done.succeeded() && done.result() != null) {
                 stream.offer(done.result(), false);
@@ -174,16 +157,13 @@ public final class RunEvents implements Handler<RoutingContext>, RunProgress.Lis
 
     @Override
     public void completed(RunRecord record) {
-        broadcast(completeEvent(record, null), false);
+        broadcast(completeEvent(record), false);
     }
 
     @Override
     public void failed(RunProgress.Snapshot run, String reason) {
-        ObjectNode data = JSON.createObjectNode().put("run_id", run.runId()).put("started_at", Times.iso(run.startedAt()))
-                .put("total", run.done()).put("succeeded", run.ok()).put("no_data", run.noData())
-                .put("failed", run.error()).put("duration_ms", Duration.between(run.startedAt(), Instant.now()).toMillis())
-                .put("error", reason);
-        broadcast(event("complete", data), false);
+        broadcast(event("complete", counters(run.runId(), run.startedAt(), run.done(), run.ok(), run.noData(),
+                run.error(), Duration.between(run.startedAt(), Instant.now()).toMillis()).put("error", reason)), false);
     }
 
     private void broadcast(String event, boolean droppable) {
@@ -192,15 +172,17 @@ public final class RunEvents implements Handler<RoutingContext>, RunProgress.Lis
         }
     }
 
-    static String completeEvent(RunRecord record, String error) {
-        ObjectNode data = JSON.createObjectNode().put("run_id", record.runId())
-                .put("started_at", Times.iso(record.startedAt())).put("total", record.total())
-                .put("succeeded", record.succeeded()).put("no_data", record.noData()).put("failed", record.failed())
-                .put("duration_ms", record.durationMs()).put("status", record.status());
-        if (error != null) {
-            data.put("error", error);
-        }
-        return event("complete", data);
+    /** A run's record as a {@code complete} event. */
+    static String completeEvent(RunRecord record) {
+        return event("complete", counters(record.runId(), record.startedAt(), record.total(), record.succeeded(),
+                record.noData(), record.failed(), record.durationMs()).put("status", record.status()));
+    }
+
+    /** The counters a {@code complete} event carries, whether the run ended with its record or not. */
+    private static ObjectNode counters(String runId, Instant startedAt, long total, long succeeded, long noData,
+                                       long failed, long durationMs) {
+        return JSON.createObjectNode().put("run_id", runId).put("started_at", Times.iso(startedAt)).put("total", total)
+                .put("succeeded", succeeded).put("no_data", noData).put("failed", failed).put("duration_ms", durationMs);
     }
 
     static String snapshotEvent(RunProgress.Snapshot run) {

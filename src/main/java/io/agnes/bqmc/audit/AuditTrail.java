@@ -99,14 +99,8 @@ public class AuditTrail {
 
     /** The run's counters, as the platform's {@code params} of {@value AuditEntry#RUN_ACTION}. */
     public static String counters(RunRecord run) {
-        ObjectNode params = JSON.createObjectNode();
-        params.put("run_id", run.runId());
-        params.put("total", run.total());
-        params.put("succeeded", run.succeeded());
-        params.put("no_data", run.noData());
-        params.put("failed", run.failed());
-        params.put("duration_ms", run.durationMs());
-        return params.toString();
+        return params("run_id", run.runId(), "total", run.total(), "succeeded", run.succeeded(), "no_data", run.noData(),
+                "failed", run.failed(), "duration_ms", run.durationMs());
     }
 
     /** A JSON object of the given names and values (strings, numbers or null), for {@code params}. */

@@ -7,6 +7,9 @@ import java.util.List;
 import java.util.Map;
 
 import io.agnes.bqmc.support.QueryString;
+import java.util.function.Supplier;
+
+import io.vertx.core.http.HttpServerRequest;
 import org.apache.camel.Exchange;
 import org.apache.camel.component.platform.http.vertx.HttpMessage;
 import org.apache.camel.Processor;
@@ -54,16 +57,22 @@ public class BearerAuthenticator implements Processor {
     /** The request's own {@code Authorization} header lines (ASCII names only, as HTTP has them); null without one. */
     static Object requestAuthorization(Exchange exchange) {
         HttpMessage http = exchange.getIn(HttpMessage.class);
-        if (http == null || http.getRequest() == null) {
-            return null;
-        }
-        List<String> values = http.getRequest().headers().getAll("Authorization");
+        return http == null || http.getRequest() == null ? null : authorization(http.getRequest());
+    }
+
+    /** The header's value, the list when there are several, null without one. */
+    private static Object authorization(HttpServerRequest request) {
+        List<String> values = request.headers().getAll("Authorization");
         return values.isEmpty() ? null : values.size() == 1 ? values.get(0) : values;
     }
 
     private static boolean credentialsInUrl(Exchange exchange) {
+        return credentialsInUrl(() -> QueryString.of(exchange));
+    }
+
+    private static boolean credentialsInUrl(Supplier<QueryString> query) {
         try {
-            return QueryString.of(exchange).names().stream().anyMatch(BearerAuthenticator::foldsToAuthorization);
+            return query.get().names().stream().anyMatch(BearerAuthenticator::foldsToAuthorization);
         } catch (IllegalArgumentException badEncoding) {
             // a query Camel could not have mapped to a header either; the route answers for it
             return false;
@@ -71,12 +80,16 @@ public class BearerAuthenticator implements Processor {
     }
 
     /**
-     * For the HTTP server's check of a request with a body: null when the {@code Authorization}
-     * header (a value, or the list when there are several) authenticates, else the 401's detail.
+     * For what the HTTP server answers itself, before any route (a request with a body, the
+     * progress stream): null when the request's credentials authenticate, by the same rules as
+     * {@link #process}, else the 401's detail.
      */
-    public String refusal(Object header) {
+    public String refusal(HttpServerRequest request) {
+        if (credentialsInUrl(() -> QueryString.parse(request.query()))) {
+            return AuthenticationFailedException.IN_URL;
+        }
         try {
-            authenticate(header);
+            authenticate(authorization(request));
             return null;
         } catch (AuthenticationFailedException e) {
             return e.getMessage();
