@@ -26,7 +26,17 @@ import io.agnes.bqmc.bigquery.TableLookup;
 import io.agnes.bqmc.cache.CacheSchema;
 import io.agnes.bqmc.cache.CacheWriter;
 import io.agnes.bqmc.cache.CachedTables;
+import io.agnes.bqmc.config.ChangeEvents;
 import io.agnes.bqmc.config.Settings;
+import io.agnes.bqmc.events.ChangeIntake;
+import io.agnes.bqmc.events.ChangeLookups;
+import io.agnes.bqmc.events.ChangeMetrics;
+import io.agnes.bqmc.events.ChangeQueue;
+import io.agnes.bqmc.events.ChangeRoutes;
+import io.agnes.bqmc.events.PushTokens;
+import io.agnes.bqmc.events.RegisteredTables;
+import io.agnes.bqmc.events.SigningKeys;
+import io.agnes.bqmc.api.ChangeEventsEndpoint;
 import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.db.ConnectionPool;
 import io.agnes.bqmc.db.Database;
@@ -137,7 +147,11 @@ public final class ServiceConfiguration implements CamelConfiguration {
             RegistryTable.createOnDuckDb(c, dialect);
             CacheSchema.ensure(c, dialect);
             RunHistory.ensure(c, dialect);
-        }, List.of(CacheSchema.TABLE, RunHistory.TABLE));
+            if (settings.changeEvents() != null) {
+                ChangeQueue.ensure(c, dialect);
+            }
+        }, settings.changeEvents() != null ? List.of(CacheSchema.TABLE, RunHistory.TABLE, ChangeQueue.TABLE)
+                : List.of(CacheSchema.TABLE, RunHistory.TABLE));
         registry.bind("dataSource", Database.class, database, null, "close");
         RegistryTable registryTable;
         try (Connection c = database.getConnection()) {
@@ -239,6 +253,11 @@ public final class ServiceConfiguration implements CamelConfiguration {
             api.get(file, page);
         }
 
+        // BigQuery's change events, when a push subscription is configured to send them
+        if (settings.changeEvents() != null) {
+            changeEvents(registry, settings.changeEvents(), api, database, registryTable, meters, refusals, outage, clock);
+        }
+
         ScheduledExecutorService stopDeadline = timer(context, "bqmc-stop-deadline");
         context.getManagementStrategy().addEventNotifier(new EventNotifierSupport() {
             @Override
@@ -269,6 +288,21 @@ public final class ServiceConfiguration implements CamelConfiguration {
                 api.serve();
             }
         });
+    }
+
+    /** The events endpoint, its queue in the database, and the lookups ChangeRoutes hands it. */
+    private void changeEvents(Registry registry, ChangeEvents events, ApiHttpServer api, Database database, RegistryTable registryTable,
+                              MeterRegistry meters, Refusals refusals, DatabaseOutage outage, Clock clock) throws SQLException {
+        ChangeMetrics metrics = new ChangeMetrics(meters);
+        ChangeQueue queue = new ChangeQueue(database);
+        ChangeLookups lookups = new ChangeLookups(queue, metrics, settings.replica(), clock, ChangeRoutes.CAPACITY);
+        lookups.start();
+        registry.bind("changeLookups", lookups);
+        new ChangeEventsEndpoint(api,
+                new PushTokens(events.audience(), events.serviceAccount(), new SigningKeys(events.certsUrl(), System::nanoTime), clock),
+                new ChangeIntake(new RegisteredTables(database, registryTable, new TargetResolver(settings.bigQueryProject()),
+                        System::nanoTime), queue, metrics, Duration.ofSeconds(events.debounceSeconds())),
+                metrics, refusals, outage, clock);
     }
 
     private static ConfiguredBigQueryConnectionFactory bigQuery(Settings settings, ScheduledExecutorService deadlines) {

@@ -6,6 +6,7 @@ import java.net.ServerSocket;
 import java.util.Map;
 
 import io.agnes.bqmc.api.ApiRoutes;
+import io.agnes.bqmc.events.ChangeRoutes;
 import io.agnes.bqmc.config.Settings;
 import io.agnes.bqmc.config.SettingsLoader;
 import io.agnes.bqmc.refresh.RefreshRoutes;
@@ -61,6 +62,9 @@ public final class ServiceMain {
         configuration.addRoutesBuilder(new RegistryFileRoutes(settings.registryFile(),
                 settings.registryStableSeconds() * 1000L));
         configuration.addRoutesBuilder(new ApiRoutes());
+        if (settings.changeEvents() != null) {
+            configuration.addRoutesBuilder(new ChangeRoutes(settings.refreshConcurrency()));
+        }
     }
 
     /**

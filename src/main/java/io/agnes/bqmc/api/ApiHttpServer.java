@@ -2,6 +2,7 @@ package io.agnes.bqmc.api;
 
 import java.net.BindException;
 import java.util.concurrent.ExecutionException;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import io.vertx.core.Handler;
@@ -64,6 +65,9 @@ public final class ApiHttpServer implements AutoCloseable {
             request -> AuthenticationFailedException.MISSING;
 
     private volatile Refusals refusals;
+
+    /** The paths whose handlers check credentials of their own kind ({@link #post}). */
+    private final java.util.Set<String> ownCredentials = java.util.concurrent.ConcurrentHashMap.newKeySet();
 
     /** A request body must have arrived whole this long after its headers. */
     static final int BODY_SECONDS = 10;
@@ -165,6 +169,19 @@ public final class ApiHttpServer implements AutoCloseable {
         router.get(path).order(Integer.MIN_VALUE + 2).handler(handler);
     }
 
+    /**
+     * A POST endpoint served on the router itself, that authenticates its callers its own way
+     * (its first handler must, before the body is read): the gate does not judge its credentials.
+     */
+    public void post(String path, List<Handler<RoutingContext>> handlers) {
+        ownCredentials.add(path);
+        // a route per handler: Vert.x takes a body handler only before any other on one route,
+        // and the credentials are to be checked before the body is read
+        for (Handler<RoutingContext> handler : handlers) {
+            router.post(path).order(Integer.MIN_VALUE + 2).handler(handler);
+        }
+    }
+
     /** The Vert.x instance the API runs on, for handlers of its own ({@link #get}). */
     public Vertx vertx() {
         return vertx;
@@ -228,7 +245,7 @@ public final class ApiHttpServer implements AutoCloseable {
     /** Refuses an unauthenticated body before it is read; gives an authenticated one {@link #BODY_SECONDS} to arrive. */
     private boolean bodyAllowed(RoutingContext ctx) {
         // the body stays unread: the connection cannot serve another request after the answer
-        if (!authenticated(ctx, true)) {
+        if (!ownCredentials.contains(ctx.request().path()) && !authenticated(ctx, true)) {
             return false;
         }
         var connection = ctx.request().connection();

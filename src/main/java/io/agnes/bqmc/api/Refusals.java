@@ -61,8 +61,13 @@ public class Refusals {
      * @param client   the peer's address
      */
     public void refused(String endpoint, int status, Reason reason, String client, String requestId, String user) {
+        refused(endpoint, status, reason.label(), client, requestId, user);
+    }
+
+    /** @param reason a few fixed words, as the counter's label */
+    public void refused(String endpoint, int status, String reason, String client, String requestId, String user) {
         Counter.builder("bqmc.http.refused").tag("endpoint", endpoint).tag("status", Integer.toString(status))
-                .tag("reason", reason.label())
+                .tag("reason", reason)
                 .description("API requests refused for their credentials (401) or role (403)").register(meters)
                 .increment();
         long leftOut = admit();
@@ -71,7 +76,7 @@ public class Refusals {
         }
         // the request's id as on its other lines: the request_id field (JSON), the line's end (text)
         try (LogContext context = LogContext.request(requestId)) {
-            LOG.info("request refused: status={} reason={} endpoint={} client={}{}{}", status, reason.label(), endpoint,
+            LOG.info("request refused: status={} reason={} endpoint={} client={}{}{}", status, reason, endpoint,
                     client, user == null ? "" : " user=" + LogText.safe(user),
                     leftOut == 0 ? "" : " (" + leftOut + " refusals since the previous such line were only counted)");
         }

@@ -40,6 +40,11 @@ public enum EnvironmentVariable {
     OTEL_EXPORTER_OTLP_TRACES_ENDPOINT,
     OTEL_EXPORTER_OTLP_HEADERS,
     OTEL_EXPORTER_OTLP_PROTOCOL,
+    /** Refreshes on BigQuery's change events (config.ChangeEvents): on when the first two are set. */
+    BQMC_EVENTS_AUDIENCE,
+    BQMC_EVENTS_SERVICE_ACCOUNT,
+    BQMC_EVENTS_CERTS_URL,
+    BQMC_EVENTS_DEBOUNCE_SECONDS,
     /** The JSON lines' env field (support.LogFormat), with RELEASE_CHANNEL as its fallback. */
     AGNES_DEPLOYMENT_ENV,
     RELEASE_CHANNEL

@@ -24,6 +24,7 @@ import io.agnes.bqmc.db.DatabaseUrl;
  * @param shutdownDrainSeconds how long requests are still served after SIGTERM, with readiness DOWN
  * @param headerTimeoutSeconds how long an API connection may take to send a request's headers
  * @param traces             where traces are exported; null when {@code OTEL_EXPORTER_OTLP_ENDPOINT} is unset (none)
+ * @param changeEvents       the events endpoint's settings; null when it is off
  */
 public record Settings(
         long refreshIntervalSeconds,
@@ -48,7 +49,8 @@ public record Settings(
         int registryStableSeconds,
         int shutdownDrainSeconds,
         int headerTimeoutSeconds,
-        TraceExport traces) {
+        TraceExport traces,
+        ChangeEvents changeEvents) {
 
     /** Backoff doubles per attempt up to this cap (contract section 2). */
     public static final long RETRY_MAX_DELAY_MS = 32_000;

@@ -100,7 +100,32 @@ public final class SettingsLoader {
                         intInRange(0, 300, "a whole number of seconds from 0 to 300")),
                 read(EnvironmentVariable.API_HEADER_TIMEOUT_SECONDS, "app.server.header-timeout-seconds",
                         intInRange(1, 300, "a whole number of seconds from 1 to 300")),
-                traces());
+                traces(),
+                changeEvents());
+    }
+
+    /**
+     * The events endpoint is on when both its audience and its push account are set: a token
+     * checked against one of them only would let any Google-signed token for that audience in.
+     */
+    private ChangeEvents changeEvents() {
+        String audience = env.get(EnvironmentVariable.BQMC_EVENTS_AUDIENCE.name());
+        String account = env.get(EnvironmentVariable.BQMC_EVENTS_SERVICE_ACCOUNT.name());
+        boolean hasAudience = audience != null && !audience.isBlank();
+        boolean hasAccount = account != null && !account.isBlank();
+        if (!hasAudience && !hasAccount) {
+            return null;
+        }
+        if (!hasAudience || !hasAccount) {
+            warn("{} is set but {} is not: both are needed to check a push's token; the events endpoint is off",
+                    hasAudience ? EnvironmentVariable.BQMC_EVENTS_AUDIENCE : EnvironmentVariable.BQMC_EVENTS_SERVICE_ACCOUNT,
+                    hasAudience ? EnvironmentVariable.BQMC_EVENTS_SERVICE_ACCOUNT : EnvironmentVariable.BQMC_EVENTS_AUDIENCE);
+            return null;
+        }
+        URI certs = read(EnvironmentVariable.BQMC_EVENTS_CERTS_URL, "app.events.certs-url", SettingsLoader::httpUrl);
+        int debounce = read(EnvironmentVariable.BQMC_EVENTS_DEBOUNCE_SECONDS, "app.events.debounce-seconds",
+                intInRange(0, 3600, "a whole number of seconds from 0 to 3600"));
+        return new ChangeEvents(audience.strip(), account.strip(), certs, debounce);
     }
 
     /**

@@ -95,10 +95,15 @@ public final class RegistryTable {
                 + " AND (id > :?" + AFTER_PARAMETER + " OR :?" + FIRST_PARAMETER + ") ORDER BY id LIMIT " + PAGE;
     }
 
-    /** One row by id, for camel-jdbc with the id in the header {@link #ID_PARAMETER}. */
     /** How many remote BigQuery rows there are: what a run takes on, as it starts. */
     public static final String COUNT_REMOTE = "SELECT count(*) FROM table_registry WHERE " + IS_REMOTE_BIGQUERY;
 
+    /** Every row a run refreshes, for the index of the tables change events name. */
+    public String selectRemote() {
+        return "SELECT " + columns() + " FROM table_registry WHERE " + IS_REMOTE_BIGQUERY;
+    }
+
+    /** One row by id, for camel-jdbc with the id in the header {@link #ID_PARAMETER}. */
     public String selectById() {
         return "SELECT " + columns() + " FROM table_registry WHERE id = :?" + ID_PARAMETER;
     }

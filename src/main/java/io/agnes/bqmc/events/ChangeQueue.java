@@ -1,0 +1,248 @@
+package io.agnes.bqmc.events;
+
+import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+import io.agnes.bqmc.db.Database;
+import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.db.Tables;
+import io.agnes.bqmc.db.Transaction;
+
+/**
+ * The tables waiting for the lookup a change event asked for: {@code bqmc_table_changes} (ours),
+ * one row per registry row. A push is acknowledged only once its row is committed here, so a
+ * crash or a stop before the lookup loses nothing: the row waits for whichever replica polls
+ * next. Debounced per table: the first event opens a window of {@code BQMC_EVENTS_DEBOUNCE_SECONDS}
+ * ({@code due_at}), later ones only bump its {@code version}, so a load of a thousand files makes
+ * one lookup, never later than the window's end however long the events go on.
+ * <p>
+ * Across replicas the database decides who looks: a replica claims due rows for a lease
+ * ({@code FOR UPDATE SKIP LOCKED} on PostgreSQL, so two pollers never take the same row), and
+ * deletes a row only if no event came after its claim; if one did, the row stays for another
+ * lookup, its new window opened by that event.
+ */
+public class ChangeQueue {
+
+    /** Ours, hence the prefix: created if missing. */
+    public static final String TABLE = "bqmc_table_changes";
+
+    /** A claim is given up this long after it was taken if its replica never finished (it died). */
+    static final Duration LEASE = Duration.ofMinutes(5);
+
+    /** A claimed table whose cache shows a lookup this long after the change needs none of its own. */
+    static final Duration COVERED_MARGIN = Duration.ofSeconds(2);
+
+    /** A claimed row, as the lookup needs it. */
+    public record Claimed(String tableId, long version, Instant changedAt, Instant receivedAt) {
+    }
+
+    private final Database database;
+    private final Dialect dialect;
+    private final java.util.concurrent.locks.ReentrantLock duckDbWrites;
+
+    public ChangeQueue(Database database) {
+        this.database = database;
+        this.dialect = database.dialect();
+        this.duckDbWrites = dialect == Dialect.DUCKDB ? new java.util.concurrent.locks.ReentrantLock() : null;
+    }
+
+    /** Creates the table where it is missing. */
+    public static void ensure(Connection c, Dialect dialect) throws SQLException {
+        if (!Tables.columns(c, TABLE).isEmpty()) {
+            return;
+        }
+        String ts = dialect.timestampType();
+        try (Statement s = c.createStatement()) {
+            s.execute("CREATE TABLE IF NOT EXISTS " + TABLE + " (\n"
+                    + "    table_id VARCHAR PRIMARY KEY,\n"
+                    + "    changed_at " + ts + " NOT NULL,\n"
+                    + "    received_at " + ts + " NOT NULL,\n"
+                    + "    due_at " + ts + " NOT NULL,\n"
+                    + "    events BIGINT NOT NULL,\n"
+                    + "    version BIGINT NOT NULL,\n"
+                    + "    claimed_by VARCHAR,\n"
+                    + "    claimed_until " + ts + ",\n"
+                    + "    claimed_version BIGINT\n"
+                    + ")");
+        }
+    }
+
+    /**
+     * Queues a lookup of these registry rows, committed before this returns.
+     *
+     * @param changedAt when BigQuery made the change
+     * @param dueAt     when the window this event opens (if it opens one) ends
+     */
+    public void add(Collection<String> tableIds, Instant changedAt, Instant receivedAt, Instant dueAt) throws SQLException {
+        String t = TABLE + ".";
+        String firstAfterClaim = t + "claimed_version = " + t + "version";
+        String sql = "INSERT INTO " + TABLE + " (table_id, changed_at, received_at, due_at, events, version) VALUES (?, "
+                + dialect.timestampParam() + ", " + dialect.timestampParam() + ", " + dialect.timestampParam() + ", 1, 1)"
+                + " ON CONFLICT (table_id) DO UPDATE SET"
+                + " changed_at = CASE WHEN " + t + "changed_at >= excluded.changed_at THEN " + t + "changed_at"
+                + " ELSE excluded.changed_at END,"
+                // the first event after a claim was looked up too late for it: it opens the next window
+                + " received_at = CASE WHEN " + firstAfterClaim + " THEN excluded.received_at ELSE " + t + "received_at END,"
+                + " due_at = CASE WHEN " + firstAfterClaim + " THEN excluded.due_at ELSE " + t + "due_at END,"
+                + " events = " + t + "events + 1, version = " + t + "version + 1";
+        oneWriterOnDuckDb(() -> {
+            try (Connection c = database.getConnection()) {
+                return Transaction.run(c, tx -> {
+                    try (PreparedStatement ps = c.prepareStatement(sql)) {
+                        for (String id : tableIds) {
+                            ps.setString(1, id);
+                            ps.setString(2, dialect.timestampText(changedAt));
+                            ps.setString(3, dialect.timestampText(receivedAt));
+                            ps.setString(4, dialect.timestampText(dueAt));
+                            ps.executeUpdate();
+                        }
+                    }
+                    return null;
+                });
+            }
+        });
+    }
+
+    /** Claims up to {@code limit} rows whose window has ended and that no live claim holds. */
+    public List<Claimed> claim(String replica, Instant now, int limit) throws SQLException {
+        String due = "SELECT table_id FROM " + TABLE + " WHERE due_at <= " + dialect.timestampParam()
+                + " AND (claimed_until IS NULL OR claimed_until < " + dialect.timestampParam() + ") ORDER BY due_at LIMIT ?"
+                + (dialect == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "");
+        String sql = "UPDATE " + TABLE + " SET claimed_by = ?, claimed_until = " + dialect.timestampParam()
+                + ", claimed_version = version WHERE table_id IN (" + due + ") RETURNING table_id, version, "
+                + dialect.epochMicros("changed_at") + ", " + dialect.epochMicros("received_at");
+        return oneWriterOnDuckDb(() -> {
+            try (Connection c = database.getConnection(); PreparedStatement ps = c.prepareStatement(sql)) {
+                ps.setString(1, replica);
+                ps.setString(2, dialect.timestampText(now.plus(LEASE)));
+                ps.setString(3, dialect.timestampText(now));
+                ps.setString(4, dialect.timestampText(now));
+                ps.setInt(5, limit);
+                List<Claimed> claimed = new ArrayList<>();
+                try (ResultSet rs = ps.executeQuery()) {
+                    while (rs.next()) {
+                        claimed.add(new Claimed(rs.getString(1), rs.getLong(2), Dialect.fromEpochMicros(rs.getLong(3)),
+                                Dialect.fromEpochMicros(rs.getLong(4))));
+                    }
+                }
+                return claimed;
+            }
+        });
+    }
+
+    /**
+     * The claimed lookup is done: the row goes, unless an event came after the claim (then it
+     * stays, unclaimed, for the window that event opened).
+     */
+    public void done(Claimed claimed, String replica) throws SQLException {
+        oneWriterOnDuckDb(() -> {
+            try (Connection c = database.getConnection()) {
+                try (PreparedStatement ps = c.prepareStatement(
+                        "DELETE FROM " + TABLE + " WHERE table_id = ? AND version = ? AND claimed_by = ?")) {
+                    ps.setString(1, claimed.tableId());
+                    ps.setLong(2, claimed.version());
+                    ps.setString(3, replica);
+                    if (ps.executeUpdate() == 1) {
+                        return null;
+                    }
+                }
+                try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE
+                        + " SET claimed_by = NULL, claimed_until = NULL, claimed_version = NULL WHERE table_id = ? AND claimed_by = ?")) {
+                    ps.setString(1, claimed.tableId());
+                    ps.setString(2, replica);
+                    ps.executeUpdate();
+                }
+                return null;
+            }
+        });
+    }
+
+    /** The lookup could not be made now (the database or the service is going): tried again at {@code retryAt}. */
+    public void release(Claimed claimed, String replica, Instant retryAt) throws SQLException {
+        oneWriterOnDuckDb(() -> {
+            try (Connection c = database.getConnection(); PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE
+                    + " SET claimed_by = NULL, claimed_until = NULL, claimed_version = NULL, due_at = "
+                    + dialect.timestampParam() + " WHERE table_id = ? AND claimed_by = ?")) {
+                ps.setString(1, dialect.timestampText(retryAt));
+                ps.setString(2, claimed.tableId());
+                ps.setString(3, replica);
+                ps.executeUpdate();
+                return null;
+            }
+        });
+    }
+
+    /** At start: claims an earlier life of this replica held (it stopped or died mid-lookup) are free again. */
+    public int releaseClaimsOf(String replica) throws SQLException {
+        return oneWriterOnDuckDb(() -> {
+        try (Connection c = database.getConnection(); PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE
+                + " SET claimed_by = NULL, claimed_until = NULL, claimed_version = NULL WHERE claimed_by = ?")) {
+            ps.setString(1, replica);
+            return ps.executeUpdate();
+        }
+        });
+    }
+
+    /** For each of these tables with cached numbers, when the last lookup that got them was written. */
+    public Map<String, Instant> refreshedAt(Collection<String> tableIds) throws SQLException {
+        Map<String, Instant> out = new HashMap<>();
+        if (tableIds.isEmpty()) {
+            return out;
+        }
+        String marks = String.join(", ", java.util.Collections.nCopies(tableIds.size(), "?"));
+        try (Connection c = database.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT table_id, "
+                + dialect.epochMicros("refreshed_at") + " FROM bq_metadata_cache WHERE refreshed_at IS NOT NULL"
+                + " AND table_id IN (" + marks + ")")) {
+            int i = 0;
+            for (String id : tableIds) {
+                ps.setString(++i, id);
+            }
+            try (ResultSet rs = ps.executeQuery()) {
+                while (rs.next()) {
+                    out.put(rs.getString(1), Dialect.fromEpochMicros(rs.getLong(2)));
+                }
+            }
+        }
+        return out;
+    }
+
+    /** Rows waiting, claimed or not. */
+    public long waiting() throws SQLException {
+        try (Connection c = database.getConnection(); Statement s = c.createStatement();
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + TABLE)) {
+            rs.next();
+            return rs.getLong(1);
+        }
+    }
+
+    private interface Work<T> {
+        T run() throws SQLException;
+    }
+
+    /**
+     * On DuckDB, one write at a time: two that meet on a row are refused ("Conflict on tuple
+     * deletion") rather than queued, and only this process opens the file, so a lock of ours
+     * orders them. PostgreSQL's row locks do that across replicas.
+     */
+    private <T> T oneWriterOnDuckDb(Work<T> work) throws SQLException {
+        if (duckDbWrites == null) {
+            return work.run();
+        }
+        duckDbWrites.lock();
+        try {
+            return work.run();
+        } finally {
+            duckDbWrites.unlock();
+        }
+    }
+}
