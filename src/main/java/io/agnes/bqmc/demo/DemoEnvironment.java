@@ -51,6 +51,13 @@ public final class DemoEnvironment {
         environment.putIfAbsent("SHUTDOWN_DRAIN_SECONDS", "0");
 
         String api = "http://localhost:" + environment.getOrDefault("PORT", "8080");
+        // BigQuery's change events, pushed by the stand-in as Pub/Sub would: POST /demo/change
+        String events = "http://127.0.0.1:" + environment.getOrDefault("PORT", "8080") + "/api/v2/metadata-cache/events";
+        standIn.pushTo(java.net.URI.create(events));
+        environment.put("BQMC_EVENTS_AUDIENCE", events);
+        environment.put("BQMC_EVENTS_SERVICE_ACCOUNT", DemoPushes.ACCOUNT);
+        environment.put("BQMC_EVENTS_CERTS_URL", standIn.certsUrl().toString());
+        environment.putIfAbsent("BQMC_EVENTS_DEBOUNCE_SECONDS", "1");
         // DATABASE_URL wins, as always: the demo then runs on that PostgreSQL (without its credentials here)
         String platform = environment.get("DATABASE_URL");
         String shownDatabase = database.toString();
@@ -76,6 +83,9 @@ public final class DemoEnvironment {
                     curl -s -X POST -H 'Authorization: Bearer %5$s' %9$s/api/admin/run-bq-metadata-refresh
                     curl -s -X POST -H 'Authorization: Bearer %5$s' '%9$s/api/v2/metadata-cache/refresh?table=orders'
                     AGNES_SERVER=%9$s AGNES_TOKEN=%5$s java -jar target/bq-metadata-cache.jar run --follow
+                  A change in BigQuery, announced as its audit log and Pub/Sub would (orders gains 100 rows,
+                  fresh in the status a second later, no run needed):
+                    curl -s -X POST '%1$s/demo/change?table=agnes-demo.sales.orders'
                   Ctrl+C to stop.
 
                 """, standIn.url(), registry, environment.get("AGNES_REGISTRY_FILE_STABLE_SECONDS"), shownDatabase,

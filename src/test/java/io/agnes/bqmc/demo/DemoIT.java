@@ -58,6 +58,25 @@ class DemoIT {
             assertThat(page.status()).isEqualTo(200);
             assertThat(page.header("Content-Type")).startsWith("text/html");
             assertThat(page.body()).contains("<script src=\"/ui/app.js\" defer></script>");
+
+            // the printed change command: BigQuery's change, pushed as Pub/Sub would, fresh without a run
+            Matcher change = CHANGE.matcher(Files.readString(log));
+            assertThat(change.find()).as("the demo prints its change command").isTrue();
+            long before = rows(port, token.group(1), "orders");
+            java.net.http.HttpResponse<String> pushed = java.net.http.HttpClient.newHttpClient().send(
+                    java.net.http.HttpRequest.newBuilder(java.net.URI.create(change.group(1)))
+                            .POST(java.net.http.HttpRequest.BodyPublishers.noBody()).build(),
+                    java.net.http.HttpResponse.BodyHandlers.ofString());
+            assertThat(pushed.statusCode()).as(pushed.body()).isEqualTo(200);
+            assertThat(pushed.body()).contains("\"outcome\":\"queued\"");
+            await().atMost(Duration.ofSeconds(20)).until(() -> rows(port, token.group(1), "orders") == before + 100);
         }
+    }
+
+    private static final Pattern CHANGE = Pattern.compile("curl -s -X POST '(http://127\\.0\\.0\\.1:\\d+/demo/change\\?table=agnes-demo\\.sales\\.orders)'");
+
+    private static long rows(int port, String token, String table) {
+        ApiClient.Answer status = new ApiClient(port).get("/api/v2/metadata-cache/status?table=" + table, token);
+        return status.json().get("tables").get(0).path("rows").asLong();
     }
 }
