@@ -116,7 +116,11 @@ public final class ChangeEventsEndpoint {
             if (taken.succeeded()) {
                 answer(ctx, taken.result());
             } else if (DatabaseOutage.isUnreachable(taken.cause()) || taken.cause() instanceof SQLException) {
-                outage.unreachable(taken.cause().getMessage());
+                if (DatabaseOutage.isUnreachable(taken.cause())) {
+                    outage.unreachable(taken.cause().getMessage());
+                } else {
+                    LOG.warn("push not taken: the change cannot be queued: {}", taken.cause().toString());
+                }
                 ctx.response().putHeader("Retry-After", Integer.toString(ApiRoutes.DATABASE_RETRY_AFTER_SECONDS));
                 RouterErrors.write(ctx.response(), 503, "The change cannot be queued now: try again shortly");
             } else {

@@ -33,7 +33,11 @@ import io.agnes.bqmc.db.Transaction;
  */
 public class ChangeQueue {
 
-    /** Ours, hence the prefix: created if missing. */
+    /**
+     * Ours, hence the prefix: created if missing. A row per table that ever changed, waiting while
+     * {@code due_at} is set: a settled row is kept and reopened, never deleted and inserted again
+     * (DuckDB refuses to insert a key whose deleted row an older reader can still see).
+     */
     public static final String TABLE = "bqmc_table_changes";
 
     /** A claim is given up this long after it was taken if its replica never finished (it died). */
@@ -67,7 +71,7 @@ public class ChangeQueue {
                     + "    table_id VARCHAR PRIMARY KEY,\n"
                     + "    changed_at " + ts + " NOT NULL,\n"
                     + "    received_at " + ts + " NOT NULL,\n"
-                    + "    due_at " + ts + " NOT NULL,\n"
+                    + "    due_at " + ts + ",\n"
                     + "    events BIGINT NOT NULL,\n"
                     + "    version BIGINT NOT NULL,\n"
                     + "    claimed_by VARCHAR,\n"
@@ -85,15 +89,15 @@ public class ChangeQueue {
      */
     public void add(Collection<String> tableIds, Instant changedAt, Instant receivedAt, Instant dueAt) throws SQLException {
         String t = TABLE + ".";
-        String firstAfterClaim = t + "claimed_version = " + t + "version";
+        // a settled row, or the first event after a claim (that lookup may have been too early for it), opens a window
+        String opens = t + "due_at IS NULL OR " + t + "claimed_version = " + t + "version";
         String sql = "INSERT INTO " + TABLE + " (table_id, changed_at, received_at, due_at, events, version) VALUES (?, "
                 + dialect.timestampParam() + ", " + dialect.timestampParam() + ", " + dialect.timestampParam() + ", 1, 1)"
                 + " ON CONFLICT (table_id) DO UPDATE SET"
-                + " changed_at = CASE WHEN " + t + "changed_at >= excluded.changed_at THEN " + t + "changed_at"
-                + " ELSE excluded.changed_at END,"
-                // the first event after a claim was looked up too late for it: it opens the next window
-                + " received_at = CASE WHEN " + firstAfterClaim + " THEN excluded.received_at ELSE " + t + "received_at END,"
-                + " due_at = CASE WHEN " + firstAfterClaim + " THEN excluded.due_at ELSE " + t + "due_at END,"
+                + " changed_at = CASE WHEN " + t + "due_at IS NULL OR " + t + "changed_at < excluded.changed_at"
+                + " THEN excluded.changed_at ELSE " + t + "changed_at END,"
+                + " received_at = CASE WHEN " + opens + " THEN excluded.received_at ELSE " + t + "received_at END,"
+                + " due_at = CASE WHEN " + opens + " THEN excluded.due_at ELSE " + t + "due_at END,"
                 + " events = " + t + "events + 1, version = " + t + "version + 1";
         oneWriterOnDuckDb(() -> {
             try (Connection c = database.getConnection()) {
@@ -115,7 +119,7 @@ public class ChangeQueue {
 
     /** Claims up to {@code limit} rows whose window has ended and that no live claim holds. */
     public List<Claimed> claim(String replica, Instant now, int limit) throws SQLException {
-        String due = "SELECT table_id FROM " + TABLE + " WHERE due_at <= " + dialect.timestampParam()
+        String due = "SELECT table_id FROM " + TABLE + " WHERE due_at IS NOT NULL AND due_at <= " + dialect.timestampParam()
                 + " AND (claimed_until IS NULL OR claimed_until < " + dialect.timestampParam() + ") ORDER BY due_at LIMIT ?"
                 + (dialect == Dialect.POSTGRESQL ? " FOR UPDATE SKIP LOCKED" : "");
         String sql = "UPDATE " + TABLE + " SET claimed_by = ?, claimed_until = " + dialect.timestampParam()
@@ -141,14 +145,14 @@ public class ChangeQueue {
     }
 
     /**
-     * The claimed lookup is done: the row goes, unless an event came after the claim (then it
-     * stays, unclaimed, for the window that event opened).
+     * The claimed lookup is done: the row is settled, unless an event came after the claim (then
+     * it stays waiting, unclaimed, for the window that event opened).
      */
     public void done(Claimed claimed, String replica) throws SQLException {
         oneWriterOnDuckDb(() -> {
             try (Connection c = database.getConnection()) {
-                try (PreparedStatement ps = c.prepareStatement(
-                        "DELETE FROM " + TABLE + " WHERE table_id = ? AND version = ? AND claimed_by = ?")) {
+                try (PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE + " SET due_at = NULL, claimed_by = NULL,"
+                        + " claimed_until = NULL, claimed_version = NULL WHERE table_id = ? AND version = ? AND claimed_by = ?")) {
                     ps.setString(1, claimed.tableId());
                     ps.setLong(2, claimed.version());
                     ps.setString(3, replica);
@@ -216,10 +220,10 @@ public class ChangeQueue {
         return out;
     }
 
-    /** Rows waiting, claimed or not. */
+    /** Tables waiting, claimed or not. */
     public long waiting() throws SQLException {
         try (Connection c = database.getConnection(); Statement s = c.createStatement();
-             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + TABLE)) {
+             ResultSet rs = s.executeQuery("SELECT count(*) FROM " + TABLE + " WHERE due_at IS NOT NULL")) {
             rs.next();
             return rs.getLong(1);
         }

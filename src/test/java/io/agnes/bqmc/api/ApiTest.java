@@ -233,6 +233,8 @@ class ApiTest {
     void unknownPathsAndWrongMethodsAreJson() {
         assertError(api.get("/nope", admin), 404, "Not Found");
         assertError(api.get("/api/v2/metadata-cache/statuses", admin), 404, "Not Found");
+        // the events endpoint is there only when BQMC_EVENTS_AUDIENCE is set
+        assertError(api.post("/api/v2/metadata-cache/events", admin), 404, "Not Found");
         assertError(api.send("DELETE", STATUS, "Bearer " + admin), 405, "Method Not Allowed");
         assertError(api.get(RUN, admin), 405, "Method Not Allowed");
         assertError(api.send("PUT", REFRESH + "?table=orders", "Bearer " + admin), 405, "Method Not Allowed");

@@ -34,7 +34,8 @@ class ArchitectureDocTest {
             "javax.sql", "org.apache.camel", "org.apache.camel.spi", "org.apache.camel.main", "org.apache.camel.builder",
             "org.apache.camel.component.platform.http.vertx", "org.apache.camel.component.google.bigquery",
             "io.vertx.core", "io.vertx.core.http", "io.vertx.ext.web", "com.zaxxer.hikari",
-            "com.fasterxml.jackson.core", "com.fasterxml.jackson.databind", "com.google.cloud.bigquery");
+            "com.fasterxml.jackson.core", "com.fasterxml.jackson.databind", "com.google.cloud.bigquery",
+            "com.google.auth.oauth2");
 
     static final Pattern BACKTICKED = Pattern.compile("`([^`\\s]+)`");
     static final Pattern CLASS_MEMBER = Pattern.compile("\\b([A-Z][A-Za-z0-9]+)\\.([A-Za-z][A-Za-z0-9_]*)\\b");

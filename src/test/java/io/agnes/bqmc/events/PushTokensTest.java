@@ -100,7 +100,7 @@ class PushTokensTest {
     @Test
     void onlyRs256ByAPublishedKeyFromGoogleForAVerifiedAccount() {
         PushSigner signer = new PushSigner("test-key-1");
-        String certs = signer.publishOn(google);
+        String certs = WireMocks.publishKeys(google, signer);
         Clock now = Clock.systemUTC();
         PushTokens ours = new PushTokens(PushSigner.AUDIENCE, PushSigner.ACCOUNT,
                 new SigningKeys(URI.create(certs), nanos::get), now);
@@ -147,7 +147,7 @@ class PushTokensTest {
     @Test
     void aRotatedKeyIsFetchedWhenATokenNamesItButForgedIdsDoNotHammerGoogle() throws Exception {
         PushSigner before = new PushSigner("key-before");
-        String certs = before.publishOn(google);
+        String certs = WireMocks.publishKeys(google, before);
         PushTokens ours = new PushTokens(PushSigner.AUDIENCE, PushSigner.ACCOUNT,
                 new SigningKeys(URI.create(certs), nanos::get), Clock.systemUTC());
         ours.check(before.token());
@@ -156,7 +156,7 @@ class PushTokensTest {
 
         // Google publishes the next key; a token signed with it arrives before our cache expires
         PushSigner after = new PushSigner("key-after");
-        after.publishOn(google);
+        WireMocks.publishKeys(google, after);
         nanos.addAndGet(SigningKeys.REFETCH_GAP_NANOS);
         ours.check(after.token());
         google.verify(2, getRequestedFor(urlPathEqualTo(PushSigner.CERTS_PATH)));
@@ -176,7 +176,7 @@ class PushTokensTest {
                 new SigningKeys(URI.create(google.baseUrl() + "/missing"), nanos::get), Clock.systemUTC());
         assertThatThrownBy(() -> nowhere.check(signer.token())).isInstanceOf(SigningKeys.Unavailable.class);
 
-        String certs = signer.publishOn(google);
+        String certs = WireMocks.publishKeys(google, signer);
         PushTokens ours = new PushTokens(PushSigner.AUDIENCE, PushSigner.ACCOUNT,
                 new SigningKeys(URI.create(certs), nanos::get), Clock.systemUTC());
         ours.check(signer.token());

@@ -39,6 +39,8 @@ public final class LatencyStandIn implements AutoCloseable {
     private final ConcurrentLinkedQueue<Long> arrivals = new ConcurrentLinkedQueue<>();
     private final ArrayDeque<Long> accepted = new ArrayDeque<>();
     private volatile int quota;
+    /** Row counts set by a benchmark, per table; the others answer a number of their own. */
+    private final ConcurrentHashMap<String, Long> rows = new ConcurrentHashMap<>();
 
     public LatencyStandIn() throws Exception {
         vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(2));
@@ -48,6 +50,11 @@ public final class LatencyStandIn implements AutoCloseable {
 
     public String url() {
         return "http://127.0.0.1:" + server.actualPort();
+    }
+
+    /** From now on {@code table} answers {@code n} rows (a change the benchmark then announces). */
+    public void rows(String table, long n) {
+        rows.put(table, n);
     }
 
     public void latencyMs(int ms) {
@@ -223,7 +230,7 @@ public final class LatencyStandIn implements AutoCloseable {
         String table = path.substring(path.lastIndexOf('/') + 1);
         perTable.computeIfAbsent(table, k -> new AtomicInteger()).incrementAndGet();
         requests.increment();
-        Buffer body = Buffer.buffer(tableJson(table).getBytes(StandardCharsets.UTF_8));
+        Buffer body = Buffer.buffer(tableJson(table, rows.get(table)).getBytes(StandardCharsets.UTF_8));
         Runnable answer = () -> {
             // served: from here the client may already be reading the answer and asking again
             inFlight.decrementAndGet();
@@ -236,8 +243,8 @@ public final class LatencyStandIn implements AutoCloseable {
         }
     }
 
-    private static String tableJson(String table) {
-        int n = Math.abs(table.hashCode());
+    private static String tableJson(String table, Long set) {
+        long n = set != null ? set : Math.abs(table.hashCode());
         return "{\"kind\":\"bigquery#table\",\"etag\":\"e\",\"id\":\"bench-project:ds." + table + "\","
                 + "\"tableReference\":{\"projectId\":\"bench-project\",\"datasetId\":\"ds\",\"tableId\":\"" + table + "\"},"
                 + "\"schema\":{\"fields\":[{\"name\":\"id\",\"type\":\"STRING\"},{\"name\":\"day\",\"type\":\"DATE\"},"

@@ -1,9 +1,5 @@
 package io.agnes.bqmc.support;
 
-import static com.github.tomakehurst.wiremock.client.WireMock.aResponse;
-import static com.github.tomakehurst.wiremock.client.WireMock.get;
-import static com.github.tomakehurst.wiremock.client.WireMock.urlPathEqualTo;
-
 import java.nio.charset.StandardCharsets;
 import java.security.KeyPair;
 import java.security.KeyPairGenerator;
@@ -15,11 +11,10 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.github.tomakehurst.wiremock.WireMockServer;
 
 /**
  * Plays Google for a test: an RSA key of its own, published in Google's JWKS format on a loopback
- * server, and push tokens signed with it carrying the claims Pub/Sub's have.
+ * server ({@link WireMocks#publishKeys}), and push tokens signed with it carrying the claims Pub/Sub's have.
  */
 public final class PushSigner {
 
@@ -50,14 +45,6 @@ public final class PushSigner {
         return "{\"keys\":[{\"kty\":\"RSA\",\"alg\":\"RS256\",\"use\":\"sig\",\"kid\":\"" + kid + "\",\"n\":\""
                 + URL.encodeToString(unsigned(pub.getModulus().toByteArray())) + "\",\"e\":\""
                 + URL.encodeToString(unsigned(pub.getPublicExponent().toByteArray())) + "\"}]}";
-    }
-
-    /** Publishes the key set on {@code server} under {@link #CERTS_PATH}; the URL to configure. */
-    public String publishOn(WireMockServer server) {
-        server.stubFor(get(urlPathEqualTo(CERTS_PATH)).willReturn(aResponse().withStatus(200)
-                .withHeader("Content-Type", "application/json").withHeader("Cache-Control", "public, max-age=19000")
-                .withBody(jwks())));
-        return server.baseUrl() + CERTS_PATH;
     }
 
     /** The environment that turns the events endpoint on with this signer's keys. */

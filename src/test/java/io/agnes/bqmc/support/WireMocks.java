@@ -52,6 +52,13 @@ public final class WireMocks {
                         bytes, "a")).withFixedDelay(delayMs).withTransformers("response-template")));
     }
 
+    /** Publishes a push signer's key set as Google does; the URL to configure as {@code BQMC_EVENTS_CERTS_URL}. */
+    public static String publishKeys(WireMockServer server, PushSigner signer) {
+        server.stubFor(get(urlPathEqualTo(PushSigner.CERTS_PATH)).willReturn(json(200, signer.jwks())
+                .withHeader("Cache-Control", "public, max-age=19000")));
+        return server.baseUrl() + PushSigner.CERTS_PATH;
+    }
+
     /** Requests the stand-in received for one table path. */
     public static List<ServeEvent> requestsFor(WireMockServer server, String project, String dataset, String table) {
         String path = BigQueryJson.tablePath(project, dataset, table);
