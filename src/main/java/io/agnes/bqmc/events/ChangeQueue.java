@@ -12,6 +12,10 @@ import java.util.Collection;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.locks.ReentrantLock;
 
 import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.db.Dialect;
@@ -43,6 +47,9 @@ public class ChangeQueue {
     /** A claim is given up this long after it was taken if its replica never finished (it died). */
     static final Duration LEASE = Duration.ofMinutes(5);
 
+    /** Pushes committed together at most: a transaction stays short however many wait. */
+    private static final int MAX_BATCH = 500;
+
     /** A claimed table whose cache shows a lookup this long after the change needs none of its own. */
     static final Duration COVERED_MARGIN = Duration.ofSeconds(2);
 
@@ -52,12 +59,17 @@ public class ChangeQueue {
 
     private final Database database;
     private final Dialect dialect;
-    private final java.util.concurrent.locks.ReentrantLock duckDbWrites;
+    private final ReentrantLock duckDbWrites;
+    /** On PostgreSQL, only the pushes' commits are combined; the database orders the rest. */
+    private final ReentrantLock combining = new ReentrantLock();
+    private final ConcurrentLinkedQueue<Addition> additions = new ConcurrentLinkedQueue<>();
+    private final String upsert;
 
     public ChangeQueue(Database database) {
         this.database = database;
         this.dialect = database.dialect();
-        this.duckDbWrites = dialect == Dialect.DUCKDB ? new java.util.concurrent.locks.ReentrantLock() : null;
+        this.duckDbWrites = dialect == Dialect.DUCKDB ? new ReentrantLock() : null;
+        this.upsert = upsert(dialect);
     }
 
     /** Creates the table where it is missing. */
@@ -82,16 +94,78 @@ public class ChangeQueue {
     }
 
     /**
-     * Queues a lookup of these registry rows, committed before this returns.
+     * Queues a lookup of these registry rows, committed before this returns. Pushes arrive
+     * together: whoever gets to write first commits what the others queued meanwhile in the same
+     * transaction (one commit for a burst, not one each), in table order, so two replicas'
+     * batches never wait on each other's rows in opposite orders.
      *
      * @param changedAt when BigQuery made the change
      * @param dueAt     when the window this event opens (if it opens one) ends
      */
     public void add(Collection<String> tableIds, Instant changedAt, Instant receivedAt, Instant dueAt) throws SQLException {
+        Addition mine = new Addition(tableIds, changedAt, receivedAt, dueAt, new CompletableFuture<>());
+        additions.add(mine);
+        ReentrantLock lock = duckDbWrites != null ? duckDbWrites : combining;
+        while (!mine.committed().isDone()) {
+            lock.lock();
+            try {
+                if (!mine.committed().isDone()) {
+                    commitWaiting();
+                }
+            } finally {
+                lock.unlock();
+            }
+        }
+        try {
+            mine.committed().join();
+        } catch (CompletionException e) {
+            if (e.getCause() instanceof SQLException sql) {
+                throw new SQLException(sql.getMessage(), sql.getSQLState(), sql.getErrorCode(), sql);
+            }
+            throw e;
+        }
+    }
+
+    /** One pushed change, waiting for the commit that takes it. */
+    private record Addition(Collection<String> tableIds, Instant changedAt, Instant receivedAt, Instant dueAt,
+                            CompletableFuture<Void> committed) {
+    }
+
+    private void commitWaiting() {
+        List<Addition> batch = new ArrayList<>();
+        for (Addition a; batch.size() < MAX_BATCH && (a = additions.poll()) != null; ) {
+            batch.add(a);
+        }
+        List<Map.Entry<String, Addition>> rows = new ArrayList<>();
+        for (Addition a : batch) {
+            a.tableIds().forEach(id -> rows.add(Map.entry(id, a)));
+        }
+        rows.sort(Map.Entry.comparingByKey());
+        try (Connection c = database.getConnection()) {
+            Transaction.run(c, tx -> {
+                try (PreparedStatement ps = c.prepareStatement(upsert)) {
+                    for (Map.Entry<String, Addition> row : rows) {
+                        Addition a = row.getValue();
+                        ps.setString(1, row.getKey());
+                        ps.setString(2, dialect.timestampText(a.changedAt()));
+                        ps.setString(3, dialect.timestampText(a.receivedAt()));
+                        ps.setString(4, dialect.timestampText(a.dueAt()));
+                        ps.executeUpdate();
+                    }
+                }
+                return null;
+            });
+            batch.forEach(a -> a.committed().complete(null));
+        } catch (SQLException | RuntimeException e) {
+            batch.forEach(a -> a.committed().completeExceptionally(e));
+        }
+    }
+
+    private static String upsert(Dialect dialect) {
         String t = TABLE + ".";
         // a settled row, or the first event after a claim (that lookup may have been too early for it), opens a window
         String opens = t + "due_at IS NULL OR " + t + "claimed_version = " + t + "version";
-        String sql = "INSERT INTO " + TABLE + " (table_id, changed_at, received_at, due_at, events, version) VALUES (?, "
+        return "INSERT INTO " + TABLE + " (table_id, changed_at, received_at, due_at, events, version) VALUES (?, "
                 + dialect.timestampParam() + ", " + dialect.timestampParam() + ", " + dialect.timestampParam() + ", 1, 1)"
                 + " ON CONFLICT (table_id) DO UPDATE SET"
                 + " changed_at = CASE WHEN " + t + "due_at IS NULL OR " + t + "changed_at < excluded.changed_at"
@@ -99,22 +173,6 @@ public class ChangeQueue {
                 + " received_at = CASE WHEN " + opens + " THEN excluded.received_at ELSE " + t + "received_at END,"
                 + " due_at = CASE WHEN " + opens + " THEN excluded.due_at ELSE " + t + "due_at END,"
                 + " events = " + t + "events + 1, version = " + t + "version + 1";
-        oneWriterOnDuckDb(() -> {
-            try (Connection c = database.getConnection()) {
-                return Transaction.run(c, tx -> {
-                    try (PreparedStatement ps = c.prepareStatement(sql)) {
-                        for (String id : tableIds) {
-                            ps.setString(1, id);
-                            ps.setString(2, dialect.timestampText(changedAt));
-                            ps.setString(3, dialect.timestampText(receivedAt));
-                            ps.setString(4, dialect.timestampText(dueAt));
-                            ps.executeUpdate();
-                        }
-                    }
-                    return null;
-                });
-            }
-        });
     }
 
     /** Claims up to {@code limit} rows whose window has ended and that no live claim holds. */

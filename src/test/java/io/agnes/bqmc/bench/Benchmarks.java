@@ -86,7 +86,7 @@ public final class Benchmarks {
         String jar = "target/bq-metadata-cache.jar";
         List<String> jvm = new ArrayList<>();
         int repeats = 3;
-        String only = "B1,B2,B3,B4,B5,B6,B7,B11,B8,B9,B10,B12,B13,B14";
+        String only = "B1,B2,B3,B4,B5,B6,B7,B11,B8,B9,B10,B12,B13,B14,B14pg";
         for (int i = 0; i < args.length; i++) {
             switch (args[i]) {
                 case "--cases" -> only = args[++i];
@@ -130,7 +130,10 @@ public final class Benchmarks {
                 b.largeStatusCase(standIn);
             }
             if (cases.contains("B14")) {
-                b.changeEventsCase(standIn);
+                b.changeEventsCase(standIn, false);
+            }
+            if (cases.contains("B14pg")) {
+                b.changeEventsCase(standIn, true);
             }
             if (cases.contains("B12")) {
                 // the default concurrency, at a latency nearer BigQuery's own
@@ -283,7 +286,7 @@ public final class Benchmarks {
      * Pub/Sub signs them arriving at 200 a second for a minute, each announcing a new row count
      * of a random table. Measured from each push's answer to the status showing that count.
      */
-    private void changeEventsCase(LatencyStandIn standIn) throws Exception {
+    private void changeEventsCase(LatencyStandIn standIn, boolean postgres) throws Exception {
         int n = 1_000;
         int perSecond = 200;
         int seconds = 60;
@@ -305,13 +308,54 @@ public final class Benchmarks {
                 + io.agnes.bqmc.support.PushSigner.CERTS_PATH));
         env.put("BQMC_EVENTS_DEBOUNCE_SECONDS", Integer.toString(debounce));
         env.put("BIGQUERY_MAX_REQUESTS_PER_SECOND", Integer.toString(pace));
-        try (Service s = Service.start(this, standIn, n, 4, "B14", env)) {
+        try {
+            if (!postgres) {
+                try (Service s = Service.start(this, standIn, n, 4, "B14", env)) {
+                    changeEvents(standIn, List.of(s), signer, n, perSecond, seconds, debounce, pace, "DuckDB");
+                }
+                return;
+            }
+            try (Postgres pg = Postgres.start()) {
+                String database = pg.createDatabase();
+                try (Connection c = pg.connect(database); Statement st = c.createStatement()) {
+                    PlatformTables.create(c, true);
+                    st.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
+                            + " SELECT 'bench_' || i, 'bench_' || i, 'bigquery', 'ds', 'bench_' || i, 'remote'"
+                            + " FROM generate_series(0, " + (n - 1) + ") i");
+                }
+                env.put("DATABASE_URL", pg.platformUrl(database));
+                env.put("AGNES_TOKENS_FILE", work.resolve("B14-tokens").toString());
+                // the pace is per replica: three share the one BigQuery quota
+                env.put("BIGQUERY_MAX_REQUESTS_PER_SECOND", Integer.toString(pace / 3));
+                List<Service> replicas = new ArrayList<>();
+                try {
+                    for (int r = 1; r <= 3; r++) {
+                        replicas.add(Service.start(this, standIn, 0, 4, "B14-r" + r, env));
+                    }
+                    changeEvents(standIn, replicas, signer, n, perSecond, seconds, debounce, pace,
+                            "3 replicas on PostgreSQL, pushes spread over them");
+                } finally {
+                    for (Service r : replicas) {
+                        r.close();
+                    }
+                }
+            }
+        } finally {
+            google.stop(0);
+        }
+    }
+
+    /** Drives one B14 measurement: pushes spread over {@code replicas}, the status read from the first. */
+    private void changeEvents(LatencyStandIn standIn, List<Service> replicas, io.agnes.bqmc.support.PushSigner signer,
+                              int n, int perSecond, int seconds, int debounce, int pace, String where) throws Exception {
+        Service s = replicas.get(0);
+        {
             String token = signer.token();
             long[] version = new long[n];
             // per table, the events not yet seen in the status: {row count announced, push answered at}
-            List<java.util.ArrayDeque<long[]>> open = new ArrayList<>();
+            List<java.util.PriorityQueue<long[]>> open = new ArrayList<>();
             for (int i = 0; i < n; i++) {
-                open.add(new java.util.ArrayDeque<>());
+                open.add(new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(a -> a[0])));
             }
             List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
             java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
@@ -325,7 +369,7 @@ public final class Benchmarks {
                         for (JsonNode t : tables) {
                             int i = Integer.parseInt(t.get("table_id").asText().substring("bench_".length()));
                             long rows = t.path("rows").asLong(-1);
-                            java.util.ArrayDeque<long[]> q = open.get(i);
+                            java.util.PriorityQueue<long[]> q = open.get(i);
                             synchronized (q) {
                                 while (!q.isEmpty() && q.peek()[0] <= rows) {
                                     latencies.add(seen - q.poll()[1]);
@@ -340,7 +384,10 @@ public final class Benchmarks {
             }, "b14-watcher");
             watcher.start();
             int events = perSecond * seconds;
-            Map<Integer, List<Long>> sentAt = new HashMap<>();
+            Map<Integer, List<Long>> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
+            // Pub/Sub pushes many messages at once: each push is sent when due, by one of 16 senders
+            java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(16);
+            List<java.util.concurrent.Future<?>> pushes = new ArrayList<>();
             long start = System.nanoTime();
             for (int e = 0; e < events; e++) {
                 long due = start + TimeUnit.MILLISECONDS.toNanos(e * 1000L / perSecond);
@@ -349,32 +396,45 @@ public final class Benchmarks {
                     TimeUnit.NANOSECONDS.sleep(wait);
                 }
                 int i = random.nextInt(n);
-                long rows = 1_000_000L + (++version[i]);
-                standIn.rows("bench_" + i, rows);
-                String body = io.agnes.bqmc.support.AuditEvents.envelope(io.agnes.bqmc.support.AuditEvents.dataChange(
-                        "bench-project", "ds", "bench_" + i, java.time.Instant.now()), "b14-" + e);
-                HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create(s.base
-                                + "/api/v2/metadata-cache/events")).header("Authorization", "Bearer " + token)
-                        .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                if (answer.statusCode() != 200) {
-                    throw new IllegalStateException("B14: push answered " + answer.statusCode() + ": " + answer.body());
+                long rows;
+                synchronized (version) {
+                    rows = 1_000_000L + (++version[i]);
+                    standIn.rows("bench_" + i, rows);
                 }
-                long answered = System.nanoTime();
-                synchronized (open.get(i)) {
-                    open.get(i).add(new long[] {rows, answered});
-                }
-                sentAt.computeIfAbsent(i, k -> new ArrayList<>()).add(answered);
+                int id = e;
+                pushes.add(senders.submit(() -> {
+                    String body = io.agnes.bqmc.support.AuditEvents.envelope(io.agnes.bqmc.support.AuditEvents.dataChange(
+                            "bench-project", "ds", "bench_" + i, java.time.Instant.now()), "b14-" + id);
+                    HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create(replicas.get(id % replicas.size()).base
+                                    + "/api/v2/metadata-cache/events")).header("Authorization", "Bearer " + token)
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                    if (answer.statusCode() != 200) {
+                        throw new IllegalStateException("B14: push answered " + answer.statusCode() + ": " + answer.body());
+                    }
+                    long answered = System.nanoTime();
+                    synchronized (open.get(i)) {
+                        open.get(i).add(new long[] {rows, answered});
+                    }
+                    sentAt.computeIfAbsent(i, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(answered);
+                    return null;
+                }));
             }
+            for (java.util.concurrent.Future<?> push : pushes) {
+                push.get();
+            }
+            senders.shutdown();
             double sendSeconds = (System.nanoTime() - start) / 1e9;
             sending.set(false);
             watcher.join(TimeUnit.SECONDS.toMillis(60));
             int lost = 0;
-            for (java.util.ArrayDeque<long[]> q : open) {
+            for (java.util.PriorityQueue<long[]> q : open) {
                 lost += q.size();
             }
             // the lookups a perfect debounce would make: per table, windows opened by the first event after the last
             long windows = 0;
-            for (List<Long> times : sentAt.values()) {
+            for (List<Long> unsorted : sentAt.values()) {
+                List<Long> times = new ArrayList<>(unsorted);
+                Collections.sort(times);
                 long windowEnd = Long.MIN_VALUE;
                 for (long t : times) {
                     if (t > windowEnd) {
@@ -389,14 +449,12 @@ public final class Benchmarks {
             double p99 = sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(sorted.size() * 0.99) - 1)) / 1e9;
             long lookups = standIn.requests();
             int busiest = standIn.busiestSecond();
-            row("B14", String.format(Locale.ROOT, "%,d change events at %d/s for %d tables over %.0f s (DuckDB, 20 ms,"
-                            + " debounce %d s, pace %d/s)", events, perSecond, n, sendSeconds, debounce, pace),
+            row("B14", String.format(Locale.ROOT, "%,d change events at %d/s for %d tables over %.0f s (%s, 20 ms,"
+                            + " debounce %d s, pace %d/s)", events, perSecond, n, sendSeconds, where, debounce, pace),
                     String.format(Locale.ROOT, "event to fresh p50 %.1f s, p99 %.1f s; %,d lookups for %,d windows;"
                             + " busiest second %d; %d events never reflected", p50, p99, lookups, windows, busiest, lost),
                     "p99 <= " + (debounce + 2) + " s, lookups <= windows, pace <= cap + 1, none lost",
                     p99 <= debounce + 2 && lookups <= windows && busiest <= pace + 1 && lost == 0);
-        } finally {
-            google.stop(0);
         }
     }
 

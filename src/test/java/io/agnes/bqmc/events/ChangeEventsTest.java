@@ -278,4 +278,31 @@ class ChangeEventsTest {
         }
         assertThat(total).isEqualTo(10);
     }
+    @Test
+    @Order(5)
+    void aRunInFlightAndEventsInterleaveAndTheRunsLookupServesBoth() throws Exception {
+        WireMocks.serveTable(bigQuery, "test-project", "mix", "a", 3, 30);
+        WireMocks.serveTable(bigQuery, "test-project", "mix", "b", 4, 40);
+        service.registerRemote("mix_a", "mix", "a");
+        service.registerRemote("mix_b", "mix", "b");
+        String admin = TokenIssuer.issue(dir.resolve("tokens"), "ana@example.com", Role.ADMIN, null);
+        // changes made a minute ago, announced now; a run starts at once
+        double coveredBefore = counted("bqmc.event.lookups", "covered");
+        for (String table : List.of("a", "b")) {
+            ApiClient.Answer answer = push(AuditEvents.envelope(AuditEvents.dataChange("test-project", "mix", table,
+                    Instant.now().minusSeconds(60)), "mix-" + table), signer.token());
+            assertThat(answer.status()).isEqualTo(200);
+        }
+        CompletableFuture<ApiClient.Answer> run = CompletableFuture.supplyAsync(
+                () -> api.post("/api/admin/run-bq-metadata-refresh", admin));
+        // while it runs, events are still taken: never a 409
+        ApiClient.Answer during = push(AuditEvents.envelope(AuditEvents.dataChange("test-project", "mix", "a",
+                Instant.now().minusSeconds(60)), "mix-a2"), signer.token());
+        assertThat(during.status()).isEqualTo(200);
+        assertThat(run.get().status()).isEqualTo(200);
+        // the run looked both tables up after the changes: their windows end with no lookup of their own
+        await().atMost(Duration.ofSeconds(20)).until(() -> counted("bqmc.event.lookups", "covered") - coveredBefore >= 2);
+        assertThat(lookups("test-project.mix.a")).isEqualTo(1);
+        assertThat(lookups("test-project.mix.b")).isEqualTo(1);
+    }
 }

@@ -164,9 +164,11 @@ class StatusPageIT {
         return e.isDisplayed() ? e : null;
     }
 
+    /** Read in one step in the page: the counts are re-rendered as a run goes, and an element found may be gone when read. */
     private static long count(WebDriver d, String verdict) {
-        List<WebElement> li = d.findElements(By.cssSelector("#counts li[data-verdict=" + verdict + "] .n"));
-        return li.isEmpty() ? -1 : Long.parseLong(li.get(0).getText());
+        Object n = script(d, "const e = document.querySelector('#counts li[data-verdict=" + verdict + "] .n');"
+                + " return e ? e.textContent.trim() : null;");
+        return n == null ? -1 : Long.parseLong(n.toString());
     }
 
     private static Object script(WebDriver d, String js) {
