@@ -59,7 +59,7 @@ public class CacheWriter extends ServiceSupport {
      */
     static final int MAX_QUEUED = 4 * MAX_BATCH;
 
-    private static final Pending STOP = new Pending(null, Fence.NONE);
+    private static final Pending STOP = new Pending(null, Fence.NONE, false);
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -74,20 +74,27 @@ public class CacheWriter extends ServiceSupport {
         this.thread = thread;
     }
 
-    private record Pending(CacheEntry entry, Fence fence, CompletableFuture<Void> committed) {
-        Pending(CacheEntry entry, Fence fence) {
-            this(entry, fence, new CompletableFuture<>());
+    /** @param stream whether more entries of the same stream (a run's) are likely to follow: worth waiting for */
+    private record Pending(CacheEntry entry, Fence fence, boolean stream, CompletableFuture<Void> committed) {
+        Pending(CacheEntry entry, Fence fence, boolean stream) {
+            this(entry, fence, stream, new CompletableFuture<>());
         }
     }
 
-    /** Queues one entry, written without a fence. */
+    /** Queues one entry of a run's stream, written without a fence. */
     public CompletableFuture<Void> submit(CacheEntry entry) {
-        return submit(entry, Fence.NONE);
+        return submit(entry, Fence.NONE, true);
     }
 
-    /** Queues one entry, written only while {@code fence} lets it; the future completes once it is committed, or with why not. */
-    public CompletableFuture<Void> submit(CacheEntry entry, Fence fence) {
-        Pending p = new Pending(entry, fence);
+    /**
+     * Queues one entry, written only while {@code fence} lets it; the future completes once it is
+     * committed, or with why not.
+     *
+     * @param stream a run's entry (the writer may wait for more to join its transaction); false for a
+     *               single table's, whose caller waits for the commit (an API request, a change event)
+     */
+    public CompletableFuture<Void> submit(CacheEntry entry, Fence fence, boolean stream) {
+        Pending p = new Pending(entry, fence, stream);
         if (!isRunAllowed()) {
             p.committed().completeExceptionally(new SQLException("the cache writer is stopped"));
             return p.committed();
@@ -196,9 +203,10 @@ public class CacheWriter extends ServiceSupport {
             if (!stop) {
                 batch.add(first);
             }
-            // another entry already behind the first: a run's stream, worth waiting for; one alone
-            // (a single refresh, whose caller waits) is written at once
-            boolean coming = !queue.isEmpty();
+            // a run's entry with another already behind it: a stream, worth waiting for; a single
+            // table's (its caller waits: an API request, a change event) is written at once, with
+            // whatever is queued already
+            boolean coming = first != STOP && first.stream() && !queue.isEmpty();
             long until = System.nanoTime() + LINGER_NANOS;
             while (!stop && batch.size() < MAX_BATCH) {
                 Pending p = coming ? next(until) : queue.poll();

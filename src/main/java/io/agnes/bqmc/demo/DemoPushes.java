@@ -4,12 +4,6 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
-import java.security.interfaces.RSAPublicKey;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.Base64;
@@ -30,21 +24,10 @@ public final class DemoPushes {
     static final String KEY_ID = "demo-push-key";
 
     private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Base64.Encoder URL = Base64.getUrlEncoder().withoutPadding();
 
-    private final KeyPair key;
+    private final PushKey key = new PushKey(KEY_ID);
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private volatile URI endpoint;
-
-    public DemoPushes() {
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            this.key = generator.generateKeyPair();
-        } catch (GeneralSecurityException e) {
-            throw new IllegalStateException(e);
-        }
-    }
 
     /** Where the pushes go: the events endpoint, whose URL is also the tokens' audience. */
     public void pushTo(URI endpoint) {
@@ -53,10 +36,7 @@ public final class DemoPushes {
 
     /** The key set, in the JWKS format of Google's {@code oauth2/v3/certs}. */
     public String jwks() {
-        RSAPublicKey pub = (RSAPublicKey) key.getPublic();
-        return "{\"keys\":[{\"kty\":\"RSA\",\"alg\":\"RS256\",\"use\":\"sig\",\"kid\":\"" + KEY_ID + "\",\"n\":\""
-                + URL.encodeToString(unsigned(pub.getModulus().toByteArray())) + "\",\"e\":\""
-                + URL.encodeToString(unsigned(pub.getPublicExponent().toByteArray())) + "\"}]}";
+        return key.jwks();
     }
 
     /** Pushes a {@code tableDataChange} of {@code project.dataset.table}, as now; the endpoint's answer. */
@@ -87,7 +67,7 @@ public final class DemoPushes {
                 .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
-    private String token(Instant now) throws Exception {
+    private String token(Instant now) {
         Map<String, Object> claims = new LinkedHashMap<>();
         claims.put("aud", endpoint.toString());
         claims.put("email", ACCOUNT);
@@ -96,20 +76,6 @@ public final class DemoPushes {
         claims.put("iat", now.getEpochSecond());
         claims.put("iss", "https://accounts.google.com");
         claims.put("sub", "100000000000000000000");
-        String signed = URL.encodeToString(JSON.writeValueAsBytes(Map.of("alg", "RS256", "kid", KEY_ID, "typ", "JWT")))
-                + "." + URL.encodeToString(JSON.writeValueAsBytes(claims));
-        Signature rs256 = Signature.getInstance("SHA256withRSA");
-        rs256.initSign(key.getPrivate());
-        rs256.update(signed.getBytes(StandardCharsets.US_ASCII));
-        return signed + "." + URL.encodeToString(rs256.sign());
-    }
-
-    private static byte[] unsigned(byte[] twosComplement) {
-        if (twosComplement.length > 1 && twosComplement[0] == 0) {
-            byte[] out = new byte[twosComplement.length - 1];
-            System.arraycopy(twosComplement, 1, out, 0, out.length);
-            return out;
-        }
-        return twosComplement;
+        return key.token(claims);
     }
 }

@@ -43,7 +43,7 @@ public class CacheWriteStep extends AsyncProcessorSupport {
         // The exchange goes on once the entry is committed, on the writer's thread: the rest of
         // the table's route, and, for the table that completes a split, the tail of the whole
         // run (summary, history row, the API's answer) run there.
-        writer.submit(refresh.cacheEntry(), refresh.run().lease().fence()).whenComplete((ok, failure) -> {
+        writer.submit(refresh.cacheEntry(), refresh.run().lease().fence(), !refresh.single()).whenComplete((ok, failure) -> {
             if (failure != null) {
                 exchange.setException(failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure);

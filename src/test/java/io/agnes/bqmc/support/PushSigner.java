@@ -1,16 +1,10 @@
 package io.agnes.bqmc.support;
 
-import java.nio.charset.StandardCharsets;
-import java.security.KeyPair;
-import java.security.KeyPairGenerator;
-import java.security.Signature;
-import java.security.interfaces.RSAPublicKey;
 import java.time.Instant;
-import java.util.Base64;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
-import com.fasterxml.jackson.databind.ObjectMapper;
+import io.agnes.bqmc.demo.PushKey;
 
 /**
  * Plays Google for a test: an RSA key of its own, published in Google's JWKS format on a loopback
@@ -22,29 +16,15 @@ public final class PushSigner {
     public static final String AUDIENCE = "https://bqmc.example.com/api/v2/metadata-cache/events";
     public static final String ACCOUNT = "bq-events-push@agnes-test.iam.gserviceaccount.com";
 
-    private static final ObjectMapper JSON = new ObjectMapper();
-    private static final Base64.Encoder URL = Base64.getUrlEncoder().withoutPadding();
-
-    private final KeyPair key;
-    private final String kid;
+    private final PushKey key;
 
     public PushSigner(String kid) {
-        this.kid = kid;
-        try {
-            KeyPairGenerator generator = KeyPairGenerator.getInstance("RSA");
-            generator.initialize(2048);
-            this.key = generator.generateKeyPair();
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
+        this.key = new PushKey(kid);
     }
 
     /** The key set, as Google's {@code oauth2/v3/certs} answers. */
     public String jwks() {
-        RSAPublicKey pub = (RSAPublicKey) key.getPublic();
-        return "{\"keys\":[{\"kty\":\"RSA\",\"alg\":\"RS256\",\"use\":\"sig\",\"kid\":\"" + kid + "\",\"n\":\""
-                + URL.encodeToString(unsigned(pub.getModulus().toByteArray())) + "\",\"e\":\""
-                + URL.encodeToString(unsigned(pub.getPublicExponent().toByteArray())) + "\"}]}";
+        return key.jwks();
     }
 
     /** The environment that turns the events endpoint on with this signer's keys. */
@@ -72,28 +52,10 @@ public final class PushSigner {
     }
 
     public String token(Map<String, Object> claims) {
-        return token(Map.of("alg", "RS256", "kid", kid, "typ", "JWT"), claims);
+        return key.token(claims);
     }
 
     public String token(Map<String, Object> header, Map<String, Object> claims) {
-        try {
-            String signed = URL.encodeToString(JSON.writeValueAsBytes(header)) + "."
-                    + URL.encodeToString(JSON.writeValueAsBytes(claims));
-            Signature rs256 = Signature.getInstance("SHA256withRSA");
-            rs256.initSign(key.getPrivate());
-            rs256.update(signed.getBytes(StandardCharsets.US_ASCII));
-            return signed + "." + URL.encodeToString(rs256.sign());
-        } catch (Exception e) {
-            throw new IllegalStateException(e);
-        }
-    }
-
-    private static byte[] unsigned(byte[] twosComplement) {
-        if (twosComplement.length > 1 && twosComplement[0] == 0) {
-            byte[] out = new byte[twosComplement.length - 1];
-            System.arraycopy(twosComplement, 1, out, 0, out.length);
-            return out;
-        }
-        return twosComplement;
+        return key.token(header, claims);
     }
 }
