@@ -220,26 +220,47 @@ public class CachedTables {
     /** Which of {@code ids} are remote BigQuery rows of the registry. */
     public java.util.Set<String> existing(java.util.Collection<String> ids) throws SQLException {
         java.util.Set<String> found = new java.util.HashSet<>();
+        selectIn(ids, "SELECT r.id FROM table_registry r WHERE " + RegistryTable.IS_REMOTE_BIGQUERY + " AND r.id",
+                rs -> found.add(rs.getString(1)));
+        return found;
+    }
+
+    /**
+     * For each of {@code ids} with cached numbers, when the lookup that got them was written:
+     * whether a change is already covered by a newer lookup (the change events).
+     */
+    public java.util.Map<String, Instant> refreshedAt(java.util.Collection<String> ids) throws SQLException {
+        java.util.Map<String, Instant> found = new java.util.HashMap<>();
+        selectIn(ids, "SELECT table_id, " + dialect.epochMicros("refreshed_at")
+                        + " FROM bq_metadata_cache WHERE refreshed_at IS NOT NULL AND table_id",
+                rs -> found.put(rs.getString(1), Dialect.fromEpochMicros(rs.getLong(2))));
+        return found;
+    }
+
+    /** A row of {@link #selectIn}. */
+    private interface RowReader {
+        void read(ResultSet rs) throws SQLException;
+    }
+
+    /** {@code select} (ending in the id column) {@code IN} the ids, in batches any engine takes, as the cache writes are. */
+    private void selectIn(java.util.Collection<String> ids, String select, RowReader reader) throws SQLException {
         List<String> all = List.copyOf(ids);
         try (Connection c = dataSource.getConnection()) {
-            // in batches any engine takes, as the cache writes are
             for (int from = 0; from < all.size(); from += CacheUpserts.ROWS_PER_STATEMENT) {
                 List<String> batch = all.subList(from, Math.min(all.size(), from + CacheUpserts.ROWS_PER_STATEMENT));
                 String marks = String.join(", ", java.util.Collections.nCopies(batch.size(), "?"));
-                try (PreparedStatement ps = c.prepareStatement("SELECT r.id FROM table_registry r WHERE "
-                        + RegistryTable.IS_REMOTE_BIGQUERY + " AND r.id IN (" + marks + ")")) {
+                try (PreparedStatement ps = c.prepareStatement(select + " IN (" + marks + ")")) {
                     for (int i = 0; i < batch.size(); i++) {
                         ps.setString(i + 1, batch.get(i));
                     }
                     try (ResultSet rs = ps.executeQuery()) {
                         while (rs.next()) {
-                            found.add(rs.getString(1));
+                            reader.read(rs);
                         }
                     }
                 }
             }
         }
-        return found;
     }
 
     private PreparedStatement prepare(Connection c, String sql, Instant now) throws SQLException {

@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.agnes.bqmc.cache.CachedTables;
 import io.agnes.bqmc.refresh.RunInfo;
 import io.agnes.bqmc.refresh.RunOrigin;
 import io.agnes.bqmc.registry.RegistryTable;
@@ -37,6 +38,7 @@ public class ChangeLookups {
     static final RunOrigin ORIGIN = new RunOrigin(RunInfo.SINGLE, "event", null, null);
 
     private final ChangeQueue queue;
+    private final CachedTables cache;
     private final ChangeMetrics metrics;
     private final String replica;
     private final Clock clock;
@@ -48,8 +50,10 @@ public class ChangeLookups {
     private long polls;
     static final int COUNT_EVERY_POLLS = 2;
 
-    public ChangeLookups(ChangeQueue queue, ChangeMetrics metrics, String replica, Clock clock, int capacity) {
+    public ChangeLookups(ChangeQueue queue, CachedTables cache, ChangeMetrics metrics, String replica, Clock clock,
+                         int capacity) {
         this.queue = queue;
+        this.cache = cache;
         this.metrics = metrics;
         this.replica = replica;
         this.clock = clock;
@@ -74,7 +78,7 @@ public class ChangeLookups {
         List<ChangeQueue.Claimed> toLookUp = new ArrayList<>();
         if (room > 0 && !exchange.getContext().isStopping()) {
             List<ChangeQueue.Claimed> claimed = queue.claim(replica, clock.instant(), room);
-            Map<String, Instant> refreshed = queue.refreshedAt(claimed.stream().map(ChangeQueue.Claimed::tableId).toList());
+            Map<String, Instant> refreshed = cache.refreshedAt(claimed.stream().map(ChangeQueue.Claimed::tableId).toList());
             for (ChangeQueue.Claimed c : claimed) {
                 Instant last = refreshed.get(c.tableId());
                 if (last != null && !last.isBefore(c.changedAt().plus(ChangeQueue.COVERED_MARGIN))) {

@@ -9,9 +9,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentLinkedQueue;
@@ -32,8 +33,8 @@ import io.agnes.bqmc.db.Transaction;
  * <p>
  * Across replicas the database decides who looks: a replica claims due rows for a lease
  * ({@code FOR UPDATE SKIP LOCKED} on PostgreSQL, so two pollers never take the same row), and
- * deletes a row only if no event came after its claim; if one did, the row stays for another
- * lookup, its new window opened by that event.
+ * settles it once looked up, unless an event came after its claim; if one did, the row stays
+ * waiting for another lookup, its new window opened by that event.
  */
 public class ChangeQueue {
 
@@ -111,22 +112,32 @@ public class ChangeQueue {
     public void add(Collection<String> tableIds, Instant changedAt, Instant receivedAt, Instant dueAt) throws SQLException {
         Addition mine = new Addition(tableIds, changedAt, receivedAt, dueAt, new CompletableFuture<>());
         additions.add(mine);
-        ReentrantLock lock = duckDbWrites != null ? duckDbWrites : combining;
         // pushes come in bursts: those arriving meanwhile go in the same commit (waited for
         // outside the lock, which the lookups' claims and settlements need too)
         linger();
-        while (!mine.committed().isDone()) {
+        writeTogether(mine.committed(), this::commitWaiting);
+    }
+
+    /**
+     * Waits until {@code mine} is written: whoever holds the write lock writes everything waiting
+     * of its kind ({@code writeWaiting}), its own and others'.
+     *
+     * @throws SQLException the write's failure, when it failed
+     */
+    private void writeTogether(CompletableFuture<Void> mine, Runnable writeWaiting) throws SQLException {
+        ReentrantLock lock = duckDbWrites != null ? duckDbWrites : combining;
+        while (!mine.isDone()) {
             lock.lock();
             try {
-                if (!mine.committed().isDone()) {
-                    commitWaiting();
+                if (!mine.isDone()) {
+                    writeWaiting.run();
                 }
             } finally {
                 lock.unlock();
             }
         }
         try {
-            mine.committed().join();
+            mine.join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof SQLException sql) {
                 throw new SQLException(sql.getMessage(), sql.getSQLState(), sql.getErrorCode(), sql);
@@ -154,7 +165,7 @@ public class ChangeQueue {
             batch.add(a);
         }
         // one row per table: a statement may not upsert a key twice; its first event opens the window
-        java.util.TreeMap<String, Row> rows = new java.util.TreeMap<>();
+        TreeMap<String, Row> rows = new TreeMap<>();
         for (Addition a : batch) {
             for (String id : a.tableIds()) {
                 rows.merge(id, new Row(a.changedAt(), a.receivedAt(), a.dueAt(), 1), Row::merge);
@@ -200,7 +211,7 @@ public class ChangeQueue {
         // a settled row, or the first event after a claim (that lookup may have been too early for it), opens a window
         String opens = t + "due_at IS NULL OR " + t + "claimed_version = " + t + "version";
         return "INSERT INTO " + TABLE + " (table_id, changed_at, received_at, due_at, events, version) VALUES "
-                + String.join(", ", java.util.Collections.nCopies(rows, tuple))
+                + String.join(", ", Collections.nCopies(rows, tuple))
                 + " ON CONFLICT (table_id) DO UPDATE SET"
                 + " changed_at = CASE WHEN " + t + "due_at IS NULL OR " + t + "changed_at < excluded.changed_at"
                 + " THEN excluded.changed_at ELSE " + t + "changed_at END,"
@@ -243,25 +254,7 @@ public class ChangeQueue {
     public void done(Claimed claimed, String replica) throws SQLException {
         Settlement mine = new Settlement(claimed, replica, new CompletableFuture<>());
         settlements.add(mine);
-        while (!mine.settled().isDone()) {
-            ReentrantLock lock = duckDbWrites != null ? duckDbWrites : combining;
-            lock.lock();
-            try {
-                if (!mine.settled().isDone()) {
-                    settleWaiting();
-                }
-            } finally {
-                lock.unlock();
-            }
-        }
-        try {
-            mine.settled().join();
-        } catch (CompletionException e) {
-            if (e.getCause() instanceof SQLException sql) {
-                throw new SQLException(sql.getMessage(), sql.getSQLState(), sql.getErrorCode(), sql);
-            }
-            throw e;
-        }
+        writeTogether(mine.settled(), this::settleWaiting);
     }
 
     /** A finished lookup's claim, waiting for the statement that settles it with others finished meanwhile. */
@@ -273,7 +266,7 @@ public class ChangeQueue {
         for (Settlement one; batch.size() < MAX_BATCH && (one = settlements.poll()) != null; ) {
             batch.add(one);
         }
-        Map<String, List<Claimed>> byReplica = new java.util.TreeMap<>();
+        Map<String, List<Claimed>> byReplica = new TreeMap<>();
         batch.forEach(one -> byReplica.computeIfAbsent(one.replica(), k -> new ArrayList<>()).add(one.claimed()));
         try (Connection c = database.getConnection()) {
             Transaction.run(c, tx -> {
@@ -290,7 +283,7 @@ public class ChangeQueue {
 
     /** Settled where no event came after the claim; the others only unclaimed, their new window open. */
     private static void settle(Connection c, Dialect dialect, String replica, List<Claimed> claims) throws SQLException {
-        String marks = String.join(", ", java.util.Collections.nCopies(claims.size(), "?"));
+        String marks = String.join(", ", Collections.nCopies(claims.size(), "?"));
         if (dialect == Dialect.POSTGRESQL) {
             // rows locked in table order, as the pushes' commits lock them: two replicas never wait on each other in a circle
             try (PreparedStatement ps = c.prepareStatement("SELECT table_id FROM " + TABLE + " WHERE table_id IN (" + marks
@@ -341,35 +334,12 @@ public class ChangeQueue {
     /** At start: claims an earlier life of this replica held (it stopped or died mid-lookup) are free again. */
     public int releaseClaimsOf(String replica) throws SQLException {
         return oneWriterOnDuckDb(() -> {
-        try (Connection c = database.getConnection(); PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE
-                + " SET claimed_by = NULL, claimed_until = NULL, claimed_version = NULL WHERE claimed_by = ?")) {
-            ps.setString(1, replica);
-            return ps.executeUpdate();
-        }
+            try (Connection c = database.getConnection(); PreparedStatement ps = c.prepareStatement("UPDATE " + TABLE
+                    + " SET claimed_by = NULL, claimed_until = NULL, claimed_version = NULL WHERE claimed_by = ?")) {
+                ps.setString(1, replica);
+                return ps.executeUpdate();
+            }
         });
-    }
-
-    /** For each of these tables with cached numbers, when the last lookup that got them was written. */
-    public Map<String, Instant> refreshedAt(Collection<String> tableIds) throws SQLException {
-        Map<String, Instant> out = new HashMap<>();
-        if (tableIds.isEmpty()) {
-            return out;
-        }
-        String marks = String.join(", ", java.util.Collections.nCopies(tableIds.size(), "?"));
-        try (Connection c = database.getConnection(); PreparedStatement ps = c.prepareStatement("SELECT table_id, "
-                + dialect.epochMicros("refreshed_at") + " FROM bq_metadata_cache WHERE refreshed_at IS NOT NULL"
-                + " AND table_id IN (" + marks + ")")) {
-            int i = 0;
-            for (String id : tableIds) {
-                ps.setString(++i, id);
-            }
-            try (ResultSet rs = ps.executeQuery()) {
-                while (rs.next()) {
-                    out.put(rs.getString(1), Dialect.fromEpochMicros(rs.getLong(2)));
-                }
-            }
-        }
-        return out;
     }
 
     /** Tables waiting, claimed or not. */
