@@ -232,7 +232,8 @@ public final class ServiceConfiguration implements CamelConfiguration {
         registry.bind("pendingTables", pending);
         registry.bind("cacheWriteStep", new CacheWriteStep(new CacheWriter(database,
                 threads.newSingleThreadExecutor(this, "bqmc-cache-writer")), pending));
-        registry.bind("refreshSteps", new RefreshSteps(new TargetResolver(settings.bigQueryProject()),
+        TargetResolver resolver = new TargetResolver(settings.bigQueryProject());
+        registry.bind("refreshSteps", new RefreshSteps(resolver,
                 new TableLookup(bigQuery, rate, Duration.ofSeconds(settings.bigQueryTimeoutSeconds())),
                 history, pending, metrics, settings.replica(), registryTable, database, lookups, tracing.tracer(),
                 progress));
@@ -255,7 +256,8 @@ public final class ServiceConfiguration implements CamelConfiguration {
 
         // BigQuery's change events, when a push subscription is configured to send them
         if (settings.changeEvents() != null) {
-            changeEvents(registry, settings.changeEvents(), api, database, registryTable, meters, refusals, outage, clock);
+            changeEvents(registry, settings.changeEvents(), api, database, registryTable, resolver, cachedTables, meters,
+                    outage, clock);
         }
 
         ScheduledExecutorService stopDeadline = timer(context, "bqmc-stop-deadline");
@@ -291,18 +293,21 @@ public final class ServiceConfiguration implements CamelConfiguration {
     }
 
     /** The events endpoint, its queue in the database, and the lookups ChangeRoutes hands it. */
-    private void changeEvents(Registry registry, ChangeEvents events, ApiHttpServer api, Database database, RegistryTable registryTable,
-                              MeterRegistry meters, Refusals refusals, DatabaseOutage outage, Clock clock) throws SQLException {
+    private void changeEvents(Registry registry, ChangeEvents events, ApiHttpServer api, Database database,
+                              RegistryTable registryTable, TargetResolver resolver, CachedTables cachedTables,
+                              MeterRegistry meters, DatabaseOutage outage, Clock clock) throws SQLException {
         ChangeMetrics metrics = new ChangeMetrics(meters);
         ChangeQueue queue = new ChangeQueue(database);
-        ChangeLookups lookups = new ChangeLookups(queue, metrics, settings.replica(), clock, ChangeRoutes.CAPACITY);
+        ChangeLookups lookups = new ChangeLookups(queue, cachedTables, metrics, settings.replica(), clock,
+                ChangeRoutes.CAPACITY);
         lookups.start();
         registry.bind("changeLookups", lookups);
-        new ChangeEventsEndpoint(api,
+        ChangeEventsEndpoint endpoint = new ChangeEventsEndpoint(api,
                 new PushTokens(events.audience(), events.serviceAccount(), new SigningKeys(events.certsUrl(), System::nanoTime), clock),
-                new ChangeIntake(new RegisteredTables(database, registryTable, new TargetResolver(settings.bigQueryProject()),
-                        System::nanoTime), queue, metrics, Duration.ofSeconds(events.debounceSeconds())),
-                metrics, refusals, outage, clock);
+                new ChangeIntake(new RegisteredTables(database, registryTable, resolver, System::nanoTime), queue, metrics,
+                        Duration.ofSeconds(events.debounceSeconds())),
+                metrics, outage, clock);
+        api.post(ChangeEventsEndpoint.PATH, endpoint.handlers());
     }
 
     private static ConfiguredBigQueryConnectionFactory bigQuery(Settings settings, ScheduledExecutorService deadlines) {

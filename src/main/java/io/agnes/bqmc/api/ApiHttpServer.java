@@ -222,19 +222,30 @@ public final class ApiHttpServer implements AutoCloseable {
         if (refused == null) {
             return true;
         }
+        unauthorized(ctx, ApiRoutes.ALLOWED_METHOD.containsKey(ctx.request().path()) ? ctx.request().path() : "other",
+                Refusals.Reason.of(refused).label(), refused, closeConnection);
+        return false;
+    }
+
+    /**
+     * A 401 the server answers itself (the body check's, the progress stream's, the events
+     * endpoint's), counted and told like the routes' refusals.
+     *
+     * @param endpoint the API path refused, as the refusal counter names it
+     * @param reason   the counter's reason label
+     */
+    void unauthorized(RoutingContext ctx, String endpoint, String reason, String detail, boolean closeConnection) {
         Refusals counted = refusals;
         if (counted != null) {
             var peer = ctx.request().remoteAddress();
-            counted.refused(ApiRoutes.ALLOWED_METHOD.containsKey(ctx.request().path()) ? ctx.request().path() : "other",
-                    401, Refusals.Reason.of(refused), peer == null ? null : peer.hostAddress(),
+            counted.refused(endpoint, 401, reason, peer == null ? null : peer.hostAddress(),
                     ctx.request().getHeader(RequestIds.HEADER), null);
         }
         ctx.response().putHeader("WWW-Authenticate", "Bearer");
         if (closeConnection) {
             ctx.response().putHeader("Connection", "close");
         }
-        RouterErrors.write(ctx.response(), 401, refused);
-        return false;
+        RouterErrors.write(ctx.response(), 401, detail);
     }
 
     private static boolean hasBody(HttpServerRequest request) {

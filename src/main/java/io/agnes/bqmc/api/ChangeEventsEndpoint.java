@@ -52,23 +52,26 @@ public final class ChangeEventsEndpoint {
     private final PushTokens tokens;
     private final ChangeIntake intake;
     private final ChangeMetrics metrics;
-    private final Refusals refusals;
+    private final ApiHttpServer api;
     private final DatabaseOutage outage;
     private final Vertx vertx;
     private final Clock clock;
     private final Semaphore inFlight = new Semaphore(MAX_IN_FLIGHT);
 
     public ChangeEventsEndpoint(ApiHttpServer api, PushTokens tokens, ChangeIntake intake, ChangeMetrics metrics,
-                                Refusals refusals, DatabaseOutage outage, Clock clock) {
+                                DatabaseOutage outage, Clock clock) {
+        this.api = api;
         this.tokens = tokens;
         this.intake = intake;
         this.metrics = metrics;
-        this.refusals = refusals;
         this.outage = outage;
         this.vertx = api.vertx();
         this.clock = clock;
-        Handler<RoutingContext> body = BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES);
-        api.post(PATH, List.of(this::authenticate, body, this::receive));
+    }
+
+    /** What {@link ApiHttpServer#post} serves {@link #PATH} with: the token, the body, the push. */
+    public List<Handler<RoutingContext>> handlers() {
+        return List.of(this::authenticate, BodyHandler.create(false).setBodyLimit(MAX_BODY_BYTES), this::receive);
     }
 
     /** The token first, on a worker (Google's keys may need fetching); the body stays unread until it passes. */
@@ -91,11 +94,8 @@ public final class ChangeEventsEndpoint {
                 ctx.next();
             } else if (checked.cause() instanceof PushTokens.RefusedException refused) {
                 metrics.push("refused");
-                var peer = ctx.request().remoteAddress();
-                refusals.refused(PATH, 401, refused.refusal().reason, peer == null ? null : peer.hostAddress(),
-                        ctx.request().getHeader(RequestIds.HEADER), null);
-                ctx.response().putHeader("WWW-Authenticate", "Bearer").putHeader("Connection", "close");
-                RouterErrors.write(ctx.response(), 401, refused.refusal().detail);
+                // the body stays unread: the connection cannot serve another request
+                api.unauthorized(ctx, PATH, refused.refusal().reason, refused.refusal().detail, true);
             } else if (checked.cause() instanceof SigningKeys.Unavailable unavailable) {
                 LOG.warn("push not taken: {}", unavailable.getMessage());
                 ctx.response().putHeader("Retry-After", "10").putHeader("Connection", "close");
@@ -116,6 +116,7 @@ public final class ChangeEventsEndpoint {
             if (taken.succeeded()) {
                 answer(ctx, taken.result());
             } else if (DatabaseOutage.isUnreachable(taken.cause()) || taken.cause() instanceof SQLException) {
+                // not acknowledged: Pub/Sub delivers it again
                 if (DatabaseOutage.isUnreachable(taken.cause())) {
                     outage.unreachable(taken.cause().getMessage());
                 } else {

@@ -41,7 +41,7 @@ public class Refusals {
     public enum Reason {
         MISSING_TOKEN, UNKNOWN_TOKEN, EXPIRED_TOKEN, TOKEN_IN_URL, NOT_ADMIN;
 
-        String label() {
+        public String label() {
             return name().toLowerCase(java.util.Locale.ROOT);
         }
 
@@ -64,7 +64,7 @@ public class Refusals {
         refused(endpoint, status, reason.label(), client, requestId, user);
     }
 
-    /** @param reason a few fixed words, as the counter's label */
+    /** @param reason a few fixed words, as the counter's label ({@link Reason#label()}, or the push token check's) */
     public void refused(String endpoint, int status, String reason, String client, String requestId, String user) {
         Counter.builder("bqmc.http.refused").tag("endpoint", endpoint).tag("status", Integer.toString(status))
                 .tag("reason", reason)

@@ -206,7 +206,7 @@ public class CacheWriter extends ServiceSupport {
             // a run's entry with another already behind it: a stream, worth waiting for; a single
             // table's (its caller waits: an API request, a change event) is written at once, with
             // whatever is queued already
-            boolean coming = first != STOP && first.stream() && !queue.isEmpty();
+            boolean coming = first.stream() && !queue.isEmpty();
             long until = System.nanoTime() + LINGER_NANOS;
             while (!stop && batch.size() < MAX_BATCH) {
                 Pending p = coming ? next(until) : queue.poll();
