@@ -68,14 +68,6 @@ public final class DemoPushes {
     }
 
     private String token(Instant now) {
-        Map<String, Object> claims = new LinkedHashMap<>();
-        claims.put("aud", endpoint.toString());
-        claims.put("email", ACCOUNT);
-        claims.put("email_verified", true);
-        claims.put("exp", now.getEpochSecond() + 3600);
-        claims.put("iat", now.getEpochSecond());
-        claims.put("iss", "https://accounts.google.com");
-        claims.put("sub", "100000000000000000000");
-        return key.token(claims);
+        return key.token(PushKey.claims(endpoint.toString(), ACCOUNT, now));
     }
 }

@@ -6,7 +6,9 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.Signature;
 import java.security.interfaces.RSAPublicKey;
+import java.time.Instant;
 import java.util.Base64;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -20,6 +22,9 @@ public final class PushKey {
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final Base64.Encoder URL = Base64.getUrlEncoder().withoutPadding();
+
+    /** The push account's numeric id, as {@code sub} and {@code azp} carry it. */
+    private static final String SUBJECT = "104029292853099978293";
 
     private final String kid;
     private final KeyPair key;
@@ -45,6 +50,23 @@ public final class PushKey {
         return "{\"keys\":[{\"kty\":\"RSA\",\"alg\":\"RS256\",\"use\":\"sig\",\"kid\":\"" + kid + "\",\"n\":\""
                 + URL.encodeToString(unsigned(pub.getModulus().toByteArray())) + "\",\"e\":\""
                 + URL.encodeToString(unsigned(pub.getPublicExponent().toByteArray())) + "\"}]}";
+    }
+
+    /**
+     * The claims of a push token Pub/Sub issues now for {@code account}, valid for an hour, as
+     * Google's documentation shows them (a map: tests change one to make it wrong).
+     */
+    public static Map<String, Object> claims(String audience, String account, Instant now) {
+        Map<String, Object> claims = new LinkedHashMap<>();
+        claims.put("aud", audience);
+        claims.put("azp", SUBJECT);
+        claims.put("email", account);
+        claims.put("email_verified", true);
+        claims.put("exp", now.getEpochSecond() + 3600);
+        claims.put("iat", now.getEpochSecond());
+        claims.put("iss", "https://accounts.google.com");
+        claims.put("sub", SUBJECT);
+        return claims;
     }
 
     /** A JWT of these claims, signed with this key under these header fields (for tests: any header). */

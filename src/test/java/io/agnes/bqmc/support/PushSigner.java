@@ -1,7 +1,6 @@
 package io.agnes.bqmc.support;
 
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 import io.agnes.bqmc.demo.PushKey;
@@ -35,16 +34,7 @@ public final class PushSigner {
 
     /** The claims of a push token issued now, valid for an hour. */
     public static Map<String, Object> claims(Instant now) {
-        Map<String, Object> claims = new LinkedHashMap<>();
-        claims.put("aud", AUDIENCE);
-        claims.put("azp", "104029292853099978293");
-        claims.put("email", ACCOUNT);
-        claims.put("email_verified", true);
-        claims.put("exp", now.getEpochSecond() + 3600);
-        claims.put("iat", now.getEpochSecond());
-        claims.put("iss", "https://accounts.google.com");
-        claims.put("sub", "104029292853099978293");
-        return claims;
+        return PushKey.claims(AUDIENCE, ACCOUNT, now);
     }
 
     public String token() {
