@@ -351,36 +351,54 @@ public final class Benchmarks {
     /** B14 measures a service that has taken events a while: JIT-compiled, pools and caches full. */
     private static final int WARM_UP_SECONDS = 20;
 
-    /** Pushes at the measured rate for a while, then waits for their windows to close; nothing recorded. */
-    private static void warmUp(LatencyStandIn standIn, List<Service> replicas, String token, int n, int perSecond,
-                               int seconds, int debounce, long[] version) throws Exception {
+    /** What a B14 push announced, once its 200 is in: table {@code i} has {@code rows} rows. */
+    private interface Answered {
+        void at(int i, long rows, long answeredNanos);
+    }
+
+    /**
+     * Pushes {@code events} changes of random tables at {@code perSecond}, spread over the replicas,
+     * each sent when due by one of 16 senders (Pub/Sub pushes many messages at once); the stand-in
+     * answers each table's new row count before its push goes.
+     */
+    private static void pushAtRate(LatencyStandIn standIn, List<Service> replicas, String token, int n, int perSecond,
+                                   int events, long seed, long[] version, String ids, Answered answered) throws Exception {
         java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(16);
-        java.util.Random random = new java.util.Random(41);
+        java.util.Random random = new java.util.Random(seed);
         List<java.util.concurrent.Future<?>> pushes = new ArrayList<>();
         long start = System.nanoTime();
-        for (int e = 0; e < perSecond * seconds; e++) {
-            long wait = start + TimeUnit.MILLISECONDS.toNanos(e * 1000L / perSecond) - System.nanoTime();
-            if (wait > 0) {
-                TimeUnit.NANOSECONDS.sleep(wait);
+        try {
+            for (int e = 0; e < events; e++) {
+                long wait = start + TimeUnit.MILLISECONDS.toNanos(e * 1000L / perSecond) - System.nanoTime();
+                if (wait > 0) {
+                    TimeUnit.NANOSECONDS.sleep(wait);
+                }
+                int i = random.nextInt(n);
+                long rows;
+                synchronized (version) {
+                    rows = 1_000_000L + (++version[i]);
+                    standIn.rows("bench_" + i, rows);
+                }
+                String base = replicas.get(e % replicas.size()).base;
+                String body = io.agnes.bqmc.support.AuditEvents.envelope(io.agnes.bqmc.support.AuditEvents.dataChange(
+                        "bench-project", "ds", "bench_" + i, java.time.Instant.now()), ids + e);
+                pushes.add(senders.submit(() -> {
+                    HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create(base
+                                    + "/api/v2/metadata-cache/events")).header("Authorization", "Bearer " + token)
+                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+                    if (answer.statusCode() != 200) {
+                        throw new IllegalStateException("B14: push answered " + answer.statusCode() + ": " + answer.body());
+                    }
+                    answered.at(i, rows, System.nanoTime());
+                    return null;
+                }));
             }
-            int i = random.nextInt(n);
-            synchronized (version) {
-                standIn.rows("bench_" + i, 1_000_000L + (++version[i]));
+            for (java.util.concurrent.Future<?> push : pushes) {
+                push.get();
             }
-            String base = replicas.get(e % replicas.size()).base;
-            int id = e;
-            pushes.add(senders.submit(() -> HTTP.send(HttpRequest.newBuilder(URI.create(base + "/api/v2/metadata-cache/events"))
-                    .header("Authorization", "Bearer " + token).POST(HttpRequest.BodyPublishers.ofString(
-                            io.agnes.bqmc.support.AuditEvents.envelope(io.agnes.bqmc.support.AuditEvents.dataChange(
-                                    "bench-project", "ds", "bench_" + i, java.time.Instant.now()), "warm-" + id)))
-                    .build(), HttpResponse.BodyHandlers.discarding())));
+        } finally {
+            senders.shutdown();
         }
-        for (java.util.concurrent.Future<?> push : pushes) {
-            push.get();
-        }
-        senders.shutdown();
-        // the last windows close and their lookups land
-        Thread.sleep(TimeUnit.SECONDS.toMillis(debounce + 15));
     }
 
     /** User and system CPU a process has used, from /proc (Linux). */
@@ -397,122 +415,91 @@ public final class Benchmarks {
     private void changeEvents(LatencyStandIn standIn, List<Service> replicas, io.agnes.bqmc.support.PushSigner signer,
                               int n, int perSecond, int seconds, int debounce, int pace, String where) throws Exception {
         Service s = replicas.get(0);
-        {
-            String token = signer.token();
-            long[] version = new long[n];
-            // per table, the events not yet seen in the status: {row count announced, push answered at}
-            List<java.util.PriorityQueue<long[]>> open = new ArrayList<>();
-            for (int i = 0; i < n; i++) {
-                open.add(new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(a -> a[0])));
-            }
-            List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
-            java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
-            java.util.Random random = new java.util.Random(14);
-            warmUp(standIn, replicas, token, n, perSecond, WARM_UP_SECONDS, debounce, version);
-            standIn.reset();
-            Thread watcher = new Thread(() -> {
-                try {
-                    while (sending.get() || open.stream().anyMatch(q -> { synchronized (q) { return !q.isEmpty(); } })) {
-                        JsonNode tables = JSON.readTree(s.get("/api/v2/metadata-cache/status").body()).get("tables");
-                        long seen = System.nanoTime();
-                        for (JsonNode t : tables) {
-                            int i = Integer.parseInt(t.get("table_id").asText().substring("bench_".length()));
-                            long rows = t.path("rows").asLong(-1);
-                            java.util.PriorityQueue<long[]> q = open.get(i);
-                            synchronized (q) {
-                                while (!q.isEmpty() && q.peek()[0] <= rows) {
-                                    latencies.add(seen - q.poll()[1]);
-                                }
+        String token = signer.token();
+        long[] version = new long[n];
+        // per table, the events not yet seen in the status: {row count announced, push answered at}
+        List<java.util.PriorityQueue<long[]>> open = new ArrayList<>();
+        for (int i = 0; i < n; i++) {
+            open.add(new java.util.PriorityQueue<>(java.util.Comparator.comparingLong(a -> a[0])));
+        }
+        List<Long> latencies = java.util.Collections.synchronizedList(new ArrayList<>());
+        java.util.concurrent.atomic.AtomicBoolean sending = new java.util.concurrent.atomic.AtomicBoolean(true);
+        // warmed up: pushes at the same rate, unrecorded, and time for their windows to close and their lookups to land
+        pushAtRate(standIn, replicas, token, n, perSecond, perSecond * WARM_UP_SECONDS, 41, version, "warm-",
+                (i, rows, answered) -> { });
+        Thread.sleep(TimeUnit.SECONDS.toMillis(debounce + 15));
+        standIn.reset();
+        Thread watcher = new Thread(() -> {
+            try {
+                while (sending.get() || open.stream().anyMatch(q -> { synchronized (q) { return !q.isEmpty(); } })) {
+                    JsonNode tables = JSON.readTree(s.get("/api/v2/metadata-cache/status").body()).get("tables");
+                    long seen = System.nanoTime();
+                    for (JsonNode t : tables) {
+                        int i = Integer.parseInt(t.get("table_id").asText().substring("bench_".length()));
+                        long rows = t.path("rows").asLong(-1);
+                        java.util.PriorityQueue<long[]> q = open.get(i);
+                        synchronized (q) {
+                            while (!q.isEmpty() && q.peek()[0] <= rows) {
+                                latencies.add(seen - q.poll()[1]);
                             }
                         }
-                        Thread.sleep(250);
                     }
-                } catch (Exception e) {
-                    throw new IllegalStateException(e);
+                    Thread.sleep(250);
                 }
-            }, "b14-watcher");
-            watcher.start();
-            int events = perSecond * seconds;
-            Map<Integer, List<Long>> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
-            // Pub/Sub pushes many messages at once: each push is sent when due, by one of 16 senders
-            java.util.concurrent.ExecutorService senders = java.util.concurrent.Executors.newFixedThreadPool(16);
-            List<java.util.concurrent.Future<?>> pushes = new ArrayList<>();
-            long[] cpuBefore = replicas.stream().mapToLong(r -> cpuMillis(r.pid())).toArray();
-            long start = System.nanoTime();
-            for (int e = 0; e < events; e++) {
-                long due = start + TimeUnit.MILLISECONDS.toNanos(e * 1000L / perSecond);
-                long wait = due - System.nanoTime();
-                if (wait > 0) {
-                    TimeUnit.NANOSECONDS.sleep(wait);
-                }
-                int i = random.nextInt(n);
-                long rows;
-                synchronized (version) {
-                    rows = 1_000_000L + (++version[i]);
-                    standIn.rows("bench_" + i, rows);
-                }
-                int id = e;
-                pushes.add(senders.submit(() -> {
-                    String body = io.agnes.bqmc.support.AuditEvents.envelope(io.agnes.bqmc.support.AuditEvents.dataChange(
-                            "bench-project", "ds", "bench_" + i, java.time.Instant.now()), "b14-" + id);
-                    HttpResponse<String> answer = HTTP.send(HttpRequest.newBuilder(URI.create(replicas.get(id % replicas.size()).base
-                                    + "/api/v2/metadata-cache/events")).header("Authorization", "Bearer " + token)
-                            .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
-                    if (answer.statusCode() != 200) {
-                        throw new IllegalStateException("B14: push answered " + answer.statusCode() + ": " + answer.body());
-                    }
-                    long answered = System.nanoTime();
-                    synchronized (open.get(i)) {
-                        open.get(i).add(new long[] {rows, answered});
-                    }
-                    sentAt.computeIfAbsent(i, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(answered);
-                    return null;
-                }));
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
             }
-            for (java.util.concurrent.Future<?> push : pushes) {
-                push.get();
+        }, "b14-watcher");
+        watcher.start();
+        int events = perSecond * seconds;
+        Map<Integer, List<Long>> sentAt = new java.util.concurrent.ConcurrentHashMap<>();
+        long[] cpuBefore = replicas.stream().mapToLong(r -> cpuMillis(r.pid())).toArray();
+        long start = System.nanoTime();
+        pushAtRate(standIn, replicas, token, n, perSecond, events, 14, version, "b14-", (i, rows, answered) -> {
+            synchronized (open.get(i)) {
+                open.get(i).add(new long[] {rows, answered});
             }
-            senders.shutdown();
-            double sendSeconds = (System.nanoTime() - start) / 1e9;
-            long serviceCpu = 0;
-            for (int r = 0; r < replicas.size(); r++) {
-                serviceCpu += cpuMillis(replicas.get(r).pid()) - cpuBefore[r];
-            }
-            sending.set(false);
-            watcher.join(TimeUnit.SECONDS.toMillis(60));
-            int lost = 0;
-            for (java.util.PriorityQueue<long[]> q : open) {
-                lost += q.size();
-            }
-            // the lookups a perfect debounce would make: per table, windows opened by the first event after the last
-            long windows = 0;
-            for (List<Long> unsorted : sentAt.values()) {
-                List<Long> times = new ArrayList<>(unsorted);
-                Collections.sort(times);
-                long windowEnd = Long.MIN_VALUE;
-                for (long t : times) {
-                    if (t > windowEnd) {
-                        windows++;
-                        windowEnd = t + TimeUnit.SECONDS.toNanos(debounce);
-                    }
-                }
-            }
-            List<Long> sorted = new ArrayList<>(latencies);
-            java.util.Collections.sort(sorted);
-            double p50 = sorted.get(sorted.size() / 2) / 1e9;
-            double p99 = sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(sorted.size() * 0.99) - 1)) / 1e9;
-            long lookups = standIn.requests();
-            int busiest = standIn.busiestSecond();
-            row("B14", String.format(Locale.ROOT, "%,d change events at %d/s for %d tables over %.0f s after %d s of them (%s, 20 ms,"
-                            + " debounce %d s, pace %d/s, concurrency %d)", events, perSecond, n, sendSeconds, WARM_UP_SECONDS, where,
-                            debounce, pace,
-                            CONCURRENCY_B14),
-                    String.format(Locale.ROOT, "event to fresh p50 %.1f s, p99 %.1f s; %,d lookups for %,d windows;"
-                            + " busiest second %d; %d events never reflected; service CPU %.1f s while pushed to",
-                            p50, p99, lookups, windows, busiest, lost, serviceCpu / 1000.0),
-                    "p99 <= " + (debounce + 2) + " s, lookups <= windows, pace <= cap + 1, none lost",
-                    p99 <= debounce + 2 && lookups <= windows && busiest <= pace + 1 && lost == 0);
+            sentAt.computeIfAbsent(i, k -> java.util.Collections.synchronizedList(new ArrayList<>())).add(answered);
+        });
+        double sendSeconds = (System.nanoTime() - start) / 1e9;
+        long serviceCpu = 0;
+        for (int r = 0; r < replicas.size(); r++) {
+            serviceCpu += cpuMillis(replicas.get(r).pid()) - cpuBefore[r];
         }
+        sending.set(false);
+        watcher.join(TimeUnit.SECONDS.toMillis(60));
+        int lost = 0;
+        for (java.util.PriorityQueue<long[]> q : open) {
+            lost += q.size();
+        }
+        // the lookups a perfect debounce would make: per table, windows opened by the first event after the last
+        long windows = 0;
+        for (List<Long> unsorted : sentAt.values()) {
+            List<Long> times = new ArrayList<>(unsorted);
+            Collections.sort(times);
+            long windowEnd = Long.MIN_VALUE;
+            for (long t : times) {
+                if (t > windowEnd) {
+                    windows++;
+                    windowEnd = t + TimeUnit.SECONDS.toNanos(debounce);
+                }
+            }
+        }
+        List<Long> sorted = new ArrayList<>(latencies);
+        java.util.Collections.sort(sorted);
+        double p50 = sorted.get(sorted.size() / 2) / 1e9;
+        double p99 = sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(sorted.size() * 0.99) - 1)) / 1e9;
+        long lookups = standIn.requests();
+        int busiest = standIn.busiestSecond();
+        row("B14", String.format(Locale.ROOT, "%,d change events at %d/s for %d tables over %.0f s after %d s of them (%s, 20 ms,"
+                        + " debounce %d s, pace %d/s, concurrency %d)", events, perSecond, n, sendSeconds, WARM_UP_SECONDS, where,
+                        debounce, pace,
+                        CONCURRENCY_B14),
+                String.format(Locale.ROOT, "event to fresh p50 %.1f s, p99 %.1f s; %,d lookups for %,d windows;"
+                        + " busiest second %d; %d events never reflected; service CPU %.1f s while pushed to",
+                        p50, p99, lookups, windows, busiest, lost, serviceCpu / 1000.0),
+                "p99 <= " + (debounce + 2) + " s, lookups <= windows, pace <= cap + 1, none lost",
+                p99 <= debounce + 2 && lookups <= windows && busiest <= pace + 1 && lost == 0);
     }
 
     /** Three replicas on one PostgreSQL: a run is as quick as on one, and status reads spread over all three. */
