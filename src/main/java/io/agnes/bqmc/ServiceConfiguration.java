@@ -256,7 +256,7 @@ public final class ServiceConfiguration implements CamelConfiguration {
 
         // BigQuery's change events, when a push subscription is configured to send them
         if (settings.changeEvents() != null) {
-            changeEvents(registry, settings.changeEvents(), api, database, registryTable, resolver, cachedTables, meters,
+            changeEvents(context, settings.changeEvents(), api, database, registryTable, resolver, cachedTables, meters,
                     outage, clock);
         }
 
@@ -293,15 +293,17 @@ public final class ServiceConfiguration implements CamelConfiguration {
     }
 
     /** The events endpoint, its queue in the database, and the lookups ChangeRoutes hands it. */
-    private void changeEvents(Registry registry, ChangeEvents events, ApiHttpServer api, Database database,
+    private void changeEvents(CamelContext context, ChangeEvents events, ApiHttpServer api, Database database,
                               RegistryTable registryTable, TargetResolver resolver, CachedTables cachedTables,
-                              MeterRegistry meters, DatabaseOutage outage, Clock clock) throws SQLException {
+                              MeterRegistry meters, DatabaseOutage outage, Clock clock) throws Exception {
         ChangeMetrics metrics = new ChangeMetrics(meters);
         ChangeQueue queue = new ChangeQueue(database);
         ChangeLookups lookups = new ChangeLookups(queue, cachedTables, metrics, settings.replica(), clock,
-                ChangeRoutes.CAPACITY);
+                context.getRegistry().lookupByNameAndType("bigQueryRequestRate", RequestRate.class), settings.refreshConcurrency());
+        // started now (an earlier life's claims freed before any poll), stopped after the routes
         lookups.start();
-        registry.bind("changeLookups", lookups);
+        context.addService(lookups, true);
+        context.getRegistry().bind("changeLookups", lookups);
         ChangeEventsEndpoint endpoint = new ChangeEventsEndpoint(api,
                 new PushTokens(events.audience(), events.serviceAccount(), new SigningKeys(events.certsUrl(), System::nanoTime), clock),
                 new ChangeIntake(new RegisteredTables(database, registryTable, resolver, System::nanoTime), queue, metrics,

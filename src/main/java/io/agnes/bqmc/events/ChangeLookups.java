@@ -9,12 +9,14 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicInteger;
 
+import io.agnes.bqmc.bigquery.RequestRate;
 import io.agnes.bqmc.cache.CachedTables;
 import io.agnes.bqmc.refresh.RunInfo;
 import io.agnes.bqmc.refresh.RunOrigin;
 import io.agnes.bqmc.registry.RegistryTable;
 import io.agnes.bqmc.support.LogText;
 import org.apache.camel.Exchange;
+import org.apache.camel.support.service.ServiceSupport;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,9 +24,11 @@ import org.slf4j.LoggerFactory;
  * The steps of the {@code table-changes} routes: claim the tables whose debounce window has
  * ended, skip those a newer lookup already covered (a run got there first), hand the rest to the
  * single-table refresh (same pace, retries, deadlines and writer as a run, and one lookup however
- * many ask), and settle each claim when its refresh is done.
+ * many ask), and settle each claim when its refresh is done. The settlements of one poll's
+ * period are written together at the start of the next poll (and at the stop): a refresh goes on
+ * after its cache write on the writer's thread, which must not wait on the database again.
  */
-public class ChangeLookups {
+public class ChangeLookups extends ServiceSupport {
 
     private static final Logger LOG = LoggerFactory.getLogger(ChangeLookups.class);
 
@@ -42,39 +46,74 @@ public class ChangeLookups {
     private final ChangeMetrics metrics;
     private final String replica;
     private final Clock clock;
-    /** Room in the lookup queue: a poll claims no more than the lookups can take. */
-    private final int capacity;
+    private final RequestRate rate;
+    private final int concurrency;
     private final AtomicInteger inFlight = new AtomicInteger();
     private volatile boolean pollFailing;
     /** Polls so far: the timer route calls {@link #claim} from one thread at a time. */
     private long polls;
     static final int COUNT_EVERY_POLLS = 2;
 
+    /**
+     * @param rate        this replica's BigQuery pace: it claims no more than that lets it start soon
+     * @param concurrency lookups at once ({@code AGNES_BQ_METADATA_REFRESH_CONCURRENCY})
+     */
     public ChangeLookups(ChangeQueue queue, CachedTables cache, ChangeMetrics metrics, String replica, Clock clock,
-                         int capacity) {
+                         RequestRate rate, int concurrency) {
         this.queue = queue;
         this.cache = cache;
         this.metrics = metrics;
         this.replica = replica;
         this.clock = clock;
-        this.capacity = capacity;
+        this.rate = rate;
+        this.concurrency = concurrency;
+    }
+
+    /**
+     * Claimed tables this replica holds at most now: the lookups it can have running, plus what
+     * its pace lets it start before the next poll. Tables it could not start soon are left to
+     * the other replicas: one that polled first after a burst took it all and worked it off at
+     * its own pace for seconds while the others idled (B14 on three replicas).
+     */
+    int holding() {
+        double perSecond = rate.current();
+        if (perSecond <= 0) {
+            return ChangeRoutes.CAPACITY;
+        }
+        return (int) Math.min(ChangeRoutes.CAPACITY, concurrency + Math.ceil(perSecond * ChangeRoutes.POLL_MS / 1000.0));
     }
 
     /** At start: this replica's claims from before are free again. */
-    public void start() throws SQLException {
+    @Override
+    protected void doStart() throws SQLException {
         int freed = queue.releaseClaimsOf(replica);
         if (freed > 0) {
             LOG.info("{} table change(s) claimed before this replica last stopped are queued again", freed);
         }
     }
 
-    /** The poll: the due tables this replica takes, as the body (a list); covered ones settled here. */
+    /** After the routes: the lookups that finished since the last poll are settled, not looked up again after a restart. */
+    @Override
+    protected void doStop() {
+        try {
+            queue.settleFinished();
+        } catch (SQLException e) {
+            LOG.warn("the change lookups finished last could not be settled ({}): they are looked up again after a restart",
+                    LogText.safe(e.getMessage()));
+        }
+    }
+
+    /**
+     * The poll: the lookups finished since the last one settled, then the due tables this replica
+     * takes, as the body (a list); covered ones are settled by the next poll.
+     */
     public void claim(Exchange exchange) throws SQLException {
+        queue.settleFinished();
         // counted once a second, not every poll: the gauge is for dashboards
         if (polls++ % COUNT_EVERY_POLLS == 0) {
             metrics.waiting(queue.waiting());
         }
-        int room = capacity - inFlight.get();
+        int room = holding() - inFlight.get();
         List<ChangeQueue.Claimed> toLookUp = new ArrayList<>();
         if (room > 0 && !exchange.getContext().isStopping()) {
             List<ChangeQueue.Claimed> claimed = queue.claim(replica, clock.instant(), room);
@@ -83,7 +122,7 @@ public class ChangeLookups {
                 Instant last = refreshed.get(c.tableId());
                 if (last != null && !last.isBefore(c.changedAt().plus(ChangeQueue.COVERED_MARGIN))) {
                     // a run or a refresh looked after the change: its numbers already show it
-                    queue.done(c, replica);
+                    queue.finished(c, replica);
                     metrics.lookup("covered");
                 } else {
                     toLookUp.add(c);
@@ -117,11 +156,11 @@ public class ChangeLookups {
     }
 
     /** Refreshed (whatever BigQuery said: a deleted table is recorded as one): the claim is settled. */
-    public void refreshed(Exchange exchange) throws SQLException {
+    public void refreshed(Exchange exchange) {
         ChangeQueue.Claimed claimed = exchange.getProperty(CLAIMED, ChangeQueue.Claimed.class);
         try {
             metrics.fresh(Duration.between(claimed.receivedAt(), clock.instant()));
-            queue.done(claimed, replica);
+            queue.finished(claimed, replica);
             metrics.lookup("refreshed");
         } finally {
             inFlight.decrementAndGet();
@@ -129,10 +168,10 @@ public class ChangeLookups {
     }
 
     /** The row left the registry, or stopped being a remote BigQuery table, since the event: nothing to look up. */
-    public void gone(Exchange exchange) throws SQLException {
+    public void gone(Exchange exchange) {
         ChangeQueue.Claimed claimed = exchange.getProperty(CLAIMED, ChangeQueue.Claimed.class);
         try {
-            queue.done(claimed, replica);
+            queue.finished(claimed, replica);
             metrics.lookup("gone");
         } finally {
             inFlight.decrementAndGet();

@@ -34,7 +34,9 @@ import io.agnes.bqmc.db.Transaction;
  * Across replicas the database decides who looks: a replica claims due rows for a lease
  * ({@code FOR UPDATE SKIP LOCKED} on PostgreSQL, so two pollers never take the same row), and
  * settles it once looked up, unless an event came after its claim; if one did, the row stays
- * waiting for another lookup, its new window opened by that event.
+ * waiting for another lookup, its new window opened by that event. Finished lookups are queued
+ * in memory and settled together by the next poll ({@link #settleFinished}): a lookup never waits
+ * on the database for its settlement.
  */
 public class ChangeQueue {
 
@@ -68,7 +70,7 @@ public class ChangeQueue {
     private final Database database;
     private final Dialect dialect;
     private final ReentrantLock duckDbWrites;
-    /** On PostgreSQL, only the pushes' commits and the settlements are combined; the database orders the rest. */
+    /** On PostgreSQL, only the pushes' commits are combined; the database orders the rest. */
     private final ReentrantLock combining = new ReentrantLock();
     private final ConcurrentLinkedQueue<Addition> additions = new ConcurrentLinkedQueue<>();
     private final ConcurrentLinkedQueue<Settlement> settlements = new ConcurrentLinkedQueue<>();
@@ -248,37 +250,59 @@ public class ChangeQueue {
     }
 
     /**
-     * The claimed lookup is done: the row is settled, unless an event came after the claim (then
-     * it stays waiting, unclaimed, for the window that event opened).
+     * The claimed lookup is done: its row is settled by the next {@link #settleFinished} (unless an
+     * event came after the claim: then it stays waiting, unclaimed, for the window that event opened).
+     * Returns at once: the lookup's thread (the cache writer's, once the entry is committed) never
+     * waits on the queue's write lock for it.
      */
+    public void finished(Claimed claimed, String replica) {
+        settlements.add(new Settlement(claimed, replica));
+    }
+
+    /** {@link #finished}, settled before this returns. */
     public void done(Claimed claimed, String replica) throws SQLException {
-        Settlement mine = new Settlement(claimed, replica, new CompletableFuture<>());
-        settlements.add(mine);
-        writeTogether(mine.settled(), this::settleWaiting);
+        finished(claimed, replica);
+        settleFinished();
     }
 
-    /** A finished lookup's claim, waiting for the statement that settles it with others finished meanwhile. */
-    private record Settlement(Claimed claimed, String replica, CompletableFuture<Void> settled) {
+    /** A finished lookup's claim, waiting for the statement that settles it with the others. */
+    private record Settlement(Claimed claimed, String replica) {
     }
 
-    private void settleWaiting() {
-        List<Settlement> batch = new ArrayList<>();
-        for (Settlement one; batch.size() < MAX_BATCH && (one = settlements.poll()) != null; ) {
-            batch.add(one);
-        }
-        Map<String, List<Claimed>> byReplica = new TreeMap<>();
-        batch.forEach(one -> byReplica.computeIfAbsent(one.replica(), k -> new ArrayList<>()).add(one.claimed()));
-        try (Connection c = database.getConnection()) {
-            Transaction.run(c, tx -> {
-                for (Map.Entry<String, List<Claimed>> mine : byReplica.entrySet()) {
-                    settle(c, dialect, mine.getKey(), mine.getValue());
-                }
-                return null;
-            });
-            batch.forEach(one -> one.settled().complete(null));
-        } catch (SQLException | RuntimeException e) {
-            batch.forEach(one -> one.settled().completeExceptionally(e));
-        }
+    /**
+     * Settles every finished lookup queued so far, in one transaction. Those it could not settle
+     * (the database) stay queued for the next call; their rows stay claimed until then, so
+     * nothing is looked up twice meanwhile.
+     *
+     * @return how many were settled
+     */
+    public int settleFinished() throws SQLException {
+        return oneWriterOnDuckDb(() -> {
+            List<Settlement> batch = new ArrayList<>();
+            for (Settlement one; (one = settlements.poll()) != null; ) {
+                batch.add(one);
+            }
+            if (batch.isEmpty()) {
+                return 0;
+            }
+            Map<String, List<Claimed>> byReplica = new TreeMap<>();
+            batch.forEach(one -> byReplica.computeIfAbsent(one.replica(), k -> new ArrayList<>()).add(one.claimed()));
+            try (Connection c = database.getConnection()) {
+                Transaction.run(c, tx -> {
+                    for (Map.Entry<String, List<Claimed>> mine : byReplica.entrySet()) {
+                        for (int from = 0; from < mine.getValue().size(); from += MAX_BATCH) {
+                            List<Claimed> claims = mine.getValue();
+                            settle(c, dialect, mine.getKey(), claims.subList(from, Math.min(claims.size(), from + MAX_BATCH)));
+                        }
+                    }
+                    return null;
+                });
+            } catch (SQLException | RuntimeException e) {
+                settlements.addAll(batch);
+                throw e;
+            }
+            return batch.size();
+        });
     }
 
     /** Settled where no event came after the claim; the others only unclaimed, their new window open. */

@@ -17,7 +17,7 @@ public class ChangeRoutes extends RouteBuilder {
     static final long POLL_MS = 500;
 
     /** Claimed tables held in memory at most: a poll claims no more than there is room for. */
-    public static final int CAPACITY = 256;
+    static final int CAPACITY = 256;
 
     private final int concurrency;
 

@@ -286,8 +286,11 @@ public final class Benchmarks {
      * Pub/Sub signs them arriving at 200 a second for a minute, each announcing a new row count
      * of a random table. Measured from each push's answer to the status showing that count.
      */
-    /** Lookups at once per replica in B14 (AGNES_BQ_METADATA_REFRESH_CONCURRENCY): set with -Dbqmc.b14.concurrency. */
-    private static final int CONCURRENCY_B14 = Integer.getInteger("bqmc.b14.concurrency", 4);
+    /**
+     * Lookups at once per replica in B14 (AGNES_BQ_METADATA_REFRESH_CONCURRENCY), sized for its change
+     * rate as docs/OPERATIONS.md says (one node carries 100 tables a second): -Dbqmc.b14.concurrency=N.
+     */
+    private static final int CONCURRENCY_B14 = Integer.getInteger("bqmc.b14.concurrency", 16);
 
     private void changeEventsCase(LatencyStandIn standIn, boolean postgres) throws Exception {
         int n = 1_000;
@@ -491,6 +494,9 @@ public final class Benchmarks {
         double p99 = sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(sorted.size() * 0.99) - 1)) / 1e9;
         long lookups = standIn.requests();
         int busiest = standIn.busiestSecond();
+        int[] bySecond = new int[30];
+        sorted.forEach(l -> bySecond[(int) Math.min(29, l / 1_000_000_000L)]++);
+        System.err.println("B14 events by whole seconds to fresh (0-1 s, 1-2 s, ...): " + java.util.Arrays.toString(bySecond));
         row("B14", String.format(Locale.ROOT, "%,d change events at %d/s for %d tables over %.0f s after %d s of them (%s, 20 ms,"
                         + " debounce %d s, pace %d/s, concurrency %d)", events, perSecond, n, sendSeconds, WARM_UP_SECONDS, where,
                         debounce, pace,

@@ -96,6 +96,22 @@ class ChangeQueueTest {
     }
 
     @Test
+    void finishedLookupsAreSettledTogetherByTheNextSettlement() throws Exception {
+        queue.add(List.of("t1", "t2", "t3"), T0, T0, T0);
+        List<ChangeQueue.Claimed> claimed = queue.claim("a", T0, 10);
+        claimed.forEach(c -> queue.finished(c, "a"));
+        // queued, not written: the rows stay claimed, so no poller takes them meanwhile
+        assertThat(queue.waiting()).isEqualTo(3);
+        assertThat(queue.claim("b", T0.plusSeconds(1), 10)).isEmpty();
+        queue.add(List.of("t2"), T0.plusSeconds(2), T0.plusSeconds(2), T0.plusSeconds(7));
+        assertThat(queue.settleFinished()).isEqualTo(3);
+        assertThat(queue.settleFinished()).isZero();
+        // t2 changed after its claim: kept for the window that change opened
+        assertThat(queue.waiting()).isEqualTo(1);
+        assertThat(queue.claim("b", T0.plusSeconds(7), 10)).extracting(ChangeQueue.Claimed::tableId).containsExactly("t2");
+    }
+
+    @Test
     void aClaimOfAReplicaThatStoppedOrDiedIsFreedAgain() throws Exception {
         queue.add(List.of("t1", "t2"), T0, T0, T0);
         List<ChangeQueue.Claimed> lost = queue.claim("dead", T0, 10);
