@@ -56,13 +56,15 @@ class RunEventsFailureTest {
                 assertThat(service.meters().find("bqmc.runs.failed").tag("trigger", "rest").counter().count())
                         .isEqualTo(1);
 
-                // and nothing of it is left behind: the next run goes through, on the same stream
+                // and nothing of it is left behind: the next run goes through, on the same stream (over
+                // fewer tables: what it shows is that it completes, not 6,000 lookups more)
                 service.update("ALTER TABLE table_registry_moved RENAME TO table_registry");
+                service.update("DELETE FROM table_registry WHERE id NOT IN ('t1', 't2', 't3')");
                 ApiClient.Answer next = new ApiClient(port).post("/api/admin/run-bq-metadata-refresh", admin);
                 assertThat(next.status()).as(next.body()).isEqualTo(200);
                 assertThat(watcher.await(e -> e.name().equals("complete")
                         && e.data().get("run_id").equals(next.json().get("run_id")), Duration.ofSeconds(10))
-                        .data().get("total").asInt()).isEqualTo(6000);
+                        .data().get("total").asInt()).isEqualTo(3);
             }
         } finally {
             bigQuery.stop();
