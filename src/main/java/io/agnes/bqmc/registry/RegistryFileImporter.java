@@ -19,6 +19,7 @@ import java.util.TreeMap;
 import javax.sql.DataSource;
 
 import io.agnes.bqmc.db.Database;
+import io.agnes.bqmc.db.Dialect;
 import io.agnes.bqmc.db.Transaction;
 import io.agnes.bqmc.support.LogText;
 import org.apache.camel.Header;
@@ -48,11 +49,13 @@ public class RegistryFileImporter {
                 source_table = excluded.source_table, query_mode = excluded.query_mode%s""";
 
     private final DataSource dataSource;
+    private final Dialect dialect;
     private final RegistryTable table;
     private final String upsert;
 
     public RegistryFileImporter(Database database, RegistryTable table) {
         this.dataSource = database;
+        this.dialect = database.dialect();
         this.table = table;
         this.upsert = table.hasBqFqn() ? String.format(UPSERT, ", bq_fqn", ", bq_fqn = excluded.bq_fqn")
                 : String.format(UPSERT, "", "");
@@ -175,26 +178,10 @@ public class RegistryFileImporter {
                 mine.add(row);
             }
         }
-        // many rows per statement: 100,000 single-row upserts took minutes
-        int columns = table.hasBqFqn() ? 8 : 7;
-        for (int from = 0; from < mine.size(); from += BATCH) {
-            List<RegistryFileRow> batch = mine.subList(from, Math.min(mine.size(), from + BATCH));
-            try (PreparedStatement ps = c.prepareStatement(String.format(upsert, values(batch.size(), columns)))) {
-                int i = 0;
-                for (RegistryFileRow row : batch) {
-                    ps.setString(++i, row.id());
-                    ps.setString(++i, row.name());
-                    ps.setString(++i, row.sourceType());
-                    ps.setString(++i, row.bucket());
-                    ps.setString(++i, row.sourceTable());
-                    ps.setString(++i, row.queryMode());
-                    ps.setString(++i, OWNER);
-                    if (table.hasBqFqn()) {
-                        ps.setString(++i, row.bqFqn());
-                    }
-                }
-                ps.executeUpdate();
-            }
+        if (dialect == Dialect.DUCKDB) {
+            StagedRegistryUpserts.upsert(c, mine, table.hasBqFqn(), OWNER);
+        } else {
+            upsertInBatches(c, mine);
         }
         int upserted = mine.size();
         List<String> gone = owners.entrySet().stream()
@@ -216,5 +203,29 @@ public class RegistryFileImporter {
             }
         }
         return new Result(upserted, deleted, skipped);
+    }
+
+    /** On PostgreSQL: many rows per statement (100,000 single-row upserts took minutes). */
+    private void upsertInBatches(Connection c, List<RegistryFileRow> mine) throws SQLException {
+        int columns = table.hasBqFqn() ? 8 : 7;
+        for (int from = 0; from < mine.size(); from += BATCH) {
+            List<RegistryFileRow> batch = mine.subList(from, Math.min(mine.size(), from + BATCH));
+            try (PreparedStatement ps = c.prepareStatement(String.format(upsert, values(batch.size(), columns)))) {
+                int i = 0;
+                for (RegistryFileRow row : batch) {
+                    ps.setString(++i, row.id());
+                    ps.setString(++i, row.name());
+                    ps.setString(++i, row.sourceType());
+                    ps.setString(++i, row.bucket());
+                    ps.setString(++i, row.sourceTable());
+                    ps.setString(++i, row.queryMode());
+                    ps.setString(++i, OWNER);
+                    if (table.hasBqFqn()) {
+                        ps.setString(++i, row.bqFqn());
+                    }
+                }
+                ps.executeUpdate();
+            }
+        }
     }
 }

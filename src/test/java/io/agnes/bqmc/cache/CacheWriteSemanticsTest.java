@@ -11,17 +11,27 @@ import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.Engine;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Contract section 3, on both engines: what a success and a failure write, and what they leave alone. */
+/**
+ * Contract section 3, on both engines: what a success and a failure write, and what they leave
+ * alone. One service per engine; each test registers tables of its own, in order, so that every
+ * run's counts are known.
+ */
 @ParameterizedClass
 @EnumSource(Engine.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class CacheWriteSemanticsTest {
 
     @Parameter
@@ -31,26 +41,28 @@ class CacheWriteSemanticsTest {
     static final String P = "test-project";
 
     @TempDir
-    Path dir;
+    static Path root;
 
     WireMockServer bigQuery;
     TestService service;
 
-    @BeforeEach
+    @BeforeParameterizedClassInvocation
     void start() throws Exception {
         bigQuery = WireMocks.startBigQuery();
+        Path dir = java.nio.file.Files.createDirectories(root.resolve(engine.name()));
         Map<String, String> env = TestService.environment(dir, bigQuery.baseUrl(), engine);
         env.put("BIGQUERY_MAX_ATTEMPTS", "1");
         service = TestService.start(env);
     }
 
-    @AfterEach
+    @AfterParameterizedClassInvocation
     void stop() throws Exception {
         service.close();
         bigQuery.stop();
     }
 
     @Test
+    @Order(1)
     void failureKeepsLastGoodNumbersAndSuccessClearsTheError() throws Exception {
         service.registerRemote("sales", "ds", "sales");
         WireMocks.serveTable(bigQuery, P, "ds", "sales", 10, 1000);
@@ -80,6 +92,7 @@ class CacheWriteSemanticsTest {
     }
 
     @Test
+    @Order(2)
     void firstFailureInsertsARowOfNullsWithTheError() throws Exception {
         service.registerRemote("gone", "ds", "gone");
         WireMocks.serveError(bigQuery, P, "ds", "gone", 404, "notFound", "Not found: Table test-project:ds.gone");
@@ -95,6 +108,7 @@ class CacheWriteSemanticsTest {
     }
 
     @Test
+    @Order(3)
     void errorMessagesAreCutTo512Characters() throws Exception {
         service.registerRemote("chatty", "ds", "chatty");
         WireMocks.serveError(bigQuery, P, "ds", "chatty", 400, "invalid", "x".repeat(2000));

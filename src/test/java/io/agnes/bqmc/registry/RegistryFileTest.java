@@ -16,17 +16,26 @@ import io.agnes.bqmc.support.Engine;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
 import org.awaitility.Awaitility;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.AfterParameterizedClassInvocation;
+import org.junit.jupiter.params.BeforeParameterizedClassInvocation;
 import org.junit.jupiter.params.Parameter;
 import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
-/** Contract section 4, on both engines: AGNES_REGISTRY_FILE imported at start and on every change. */
+/**
+ * Contract section 4, on both engines: AGNES_REGISTRY_FILE imported at start and on every change.
+ * One service per engine, and the tests in order: each the next version of the same file.
+ */
 @ParameterizedClass
 @EnumSource(Engine.class)
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class RegistryFileTest {
 
     @Parameter
@@ -34,6 +43,9 @@ class RegistryFileTest {
 
 
     @TempDir
+    static Path root;
+
+    /** This engine's files. */
     Path dir;
 
     Path file;
@@ -42,8 +54,9 @@ class RegistryFileTest {
     LogCapture logs;
     long version = 1;
 
-    @BeforeEach
+    @BeforeParameterizedClassInvocation
     void start() throws Exception {
+        dir = Files.createDirectories(root.resolve(engine.name()));
         bigQuery = WireMocks.startBigQuery();
         file = dir.resolve("registry.yaml");
         write("""
@@ -63,7 +76,7 @@ class RegistryFileTest {
         await(() -> registry().size() == 2);
     }
 
-    @AfterEach
+    @AfterParameterizedClassInvocation
     void stop() throws Exception {
         service.close();
         logs.close();
@@ -91,6 +104,7 @@ class RegistryFileTest {
     }
 
     @Test
+    @Order(1)
     void importsAtStartWithDefaults() {
         List<Map<String, Object>> rows = registry();
         assertThat(rows.get(0)).containsEntry("id", "lookup").containsEntry("name", "lookup")
@@ -102,6 +116,7 @@ class RegistryFileTest {
     }
 
     @Test
+    @Order(3)
     void changesUpsertAndRemovalsDeleteWithTheirCacheRows() throws Exception {
         service.update("INSERT INTO bq_metadata_cache (table_id, \"rows\") VALUES ('lookup', 5)");
         service.register("alice_table", "bigquery", "remote", "ds", "t", null);
@@ -129,8 +144,10 @@ class RegistryFileTest {
     }
 
     @Test
+    @Order(2)
     void malformedFilesChangeNothingAndNameTheLine() throws Exception {
         List<Map<String, Object>> before = registry();
+        assertThat(logs.linesContaining("rejected, nothing changed")).isEmpty();
         write("""
                 - id: orders
                   source_type: bigquery
@@ -156,10 +173,12 @@ class RegistryFileTest {
     }
 
     @Test
+    @Order(4)
     void anEmptyListRemovesEveryRowTheFileCreated() throws Exception {
-        service.register("alice_table", "bigquery", "remote", "ds", "t", null);
+        service.register("bob_table", "bigquery", "remote", "ds", "t2", null);
         write("[]\n");
-        await(() -> registry().size() == 1);
-        assertThat(registry().get(0)).containsEntry("id", "alice_table");
+        // the file's rows (orders, events) gone; the rows others registered (alice's from before, bob's) kept
+        await(() -> registry().size() == 2);
+        assertThat(registry()).extracting(r -> r.get("id")).containsExactly("alice_table", "bob_table");
     }
 }

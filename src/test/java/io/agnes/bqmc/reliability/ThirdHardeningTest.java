@@ -23,24 +23,30 @@ import io.agnes.bqmc.support.ApiClient;
 import io.agnes.bqmc.support.BigQueryJson;
 import io.agnes.bqmc.support.TestService;
 import io.agnes.bqmc.support.WireMocks;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.MethodOrderer;
+import org.junit.jupiter.api.Order;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInstance;
+import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The API-side findings of the third hardening pass (issue 23), each with inputs of its kind
  * rather than only the one reproduced: credentials under Unicode-folded parameter names, request
  * bodies that never arrive, lists another tool wrote into the jsonb columns, ids holding commas,
- * and a 200 that is an HTML page.
+ * and a 200 that is an HTML page. One service; the tests that show no lookup was made come first.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation.class)
 class ThirdHardeningTest {
 
     static final String RUN = "/api/admin/run-bq-metadata-refresh";
     static final String STATUS = "/api/v2/metadata-cache/status";
 
     @TempDir
-    Path dir;
+    static Path dir;
 
     WireMockServer bigQuery;
     TestService service;
@@ -48,7 +54,7 @@ class ThirdHardeningTest {
     int port;
     String admin;
 
-    @BeforeEach
+    @BeforeAll
     void start() throws Exception {
         bigQuery = WireMocks.startBigQuery();
         WireMocks.serveAnyTable(bigQuery, 3, 30, 0);
@@ -59,7 +65,7 @@ class ThirdHardeningTest {
         api = new ApiClient(port);
     }
 
-    @AfterEach
+    @AfterAll
     void stop() throws Exception {
         service.close();
         bigQuery.stop();
@@ -67,6 +73,7 @@ class ThirdHardeningTest {
 
     /** Finding 4: `?authorızation=` (U+0131) had authenticated and started a run with an admin token. */
     @Test
+    @Order(1)
     void credentialsInTheQueryNeverAuthenticateWhateverTheNamesCase() {
         String bearer = URLEncoder.encode("Bearer " + admin, StandardCharsets.UTF_8);
         for (String name : List.of("authorızation", "AUTHORİZATION", "Authorization", "aUtHoRiZaTiOn", "authorization ",
@@ -79,6 +86,7 @@ class ThirdHardeningTest {
 
     /** Finding 3: headers, then one byte of a 60 KB body, held a connection for over a minute. */
     @Test
+    @Order(2)
     void aBodyIsRefusedUnreadWithoutCredentialsAndCutOffWhenItDoesNotCome() throws Exception {
         for (String authorization : List.of("", "Authorization: Bearer bqmc_not_a_token\r\n")) {
             try (Socket socket = new Socket("127.0.0.1", port)) {
@@ -109,6 +117,7 @@ class ThirdHardeningTest {
 
     /** Finding 10: [1, 2] or [["x"], null] written by another tool went out as they were. */
     @Test
+    @Order(3)
     void listsAnotherToolWroteAreAlwaysArraysOfStrings() throws Exception {
         service.registerRemote("odd", "ds", "odd");
         service.update("INSERT INTO bq_metadata_cache (table_id, clustered_by, known_columns)"
@@ -120,6 +129,7 @@ class ThirdHardeningTest {
 
     /** Finding 12: an id with a comma or spaces around it could not be asked for. */
     @Test
+    @Order(4)
     void anIdHoldingACommaOrSpacesIsAskedForPercentEncoded() throws Exception {
         for (String id : List.of("a,b", " padded ", "plain")) {
             service.register(id, "bigquery", "remote", "ds", "t", null);
@@ -135,6 +145,7 @@ class ThirdHardeningTest {
 
     /** Finding 11: a 200 with an HTML body was stored as a Gson message with a URL on a second line. */
     @Test
+    @Order(5)
     void aTwoHundredThatIsAnHtmlPageIsStoredAsWhatBigQueryDid() throws Exception {
         bigQuery.stubFor(get(urlPathEqualTo(BigQueryJson.tablePath("test-project", "ds", "portal")))
                 .willReturn(aResponse().withStatus(200).withHeader("Content-Type", "text/html; charset=UTF-8")
