@@ -112,6 +112,20 @@ class ChangeQueueTest {
     }
 
     @Test
+    void settlementsTheDatabaseRefusedAreKeptForTheNextTry() throws Exception {
+        queue.add(List.of("t1"), T0, T0, T0);
+        ChangeQueue.Claimed claimed = queue.claim("a", T0, 10).get(0);
+        // the table gone for a moment: the finished lookup is still taken, and its settlement waits
+        db.update("ALTER TABLE " + ChangeQueue.TABLE + " RENAME TO changes_away");
+        queue.finished(claimed, "a");
+        org.assertj.core.api.Assertions.assertThatThrownBy(queue::settleFinished).isInstanceOf(java.sql.SQLException.class);
+        db.update("ALTER TABLE changes_away RENAME TO " + ChangeQueue.TABLE);
+        assertThat(queue.waiting()).isEqualTo(1);
+        assertThat(queue.settleFinished()).isEqualTo(1);
+        assertThat(queue.waiting()).isZero();
+    }
+
+    @Test
     void aClaimOfAReplicaThatStoppedOrDiedIsFreedAgain() throws Exception {
         queue.add(List.of("t1", "t2"), T0, T0, T0);
         List<ChangeQueue.Claimed> lost = queue.claim("dead", T0, 10);
