@@ -51,7 +51,7 @@ public class StatusReport {
     /**
      * Up to this many tables an unfiltered answer is kept rendered (~300 bytes a table). Each
      * answer is one copy of it, made once ({@link Answer}): 10,000 tables cost a reader what 5,000
-     * did when the answer was copied twice (docs/BENCHMARKS.md, issue 19: B4 92 -> 26 ms).
+     * did when the answer was copied twice (docs/BENCHMARKS.md, B4).
      */
     static final int KEPT_TABLES = 10_000;
 

@@ -73,7 +73,7 @@ public class ChangeLookups extends ServiceSupport {
      * Claimed tables this replica holds at most now: the lookups it can have running, plus what
      * its pace lets it start before the next poll. Tables it could not start soon are left to
      * the other replicas: one that polled first after a burst took it all and worked it off at
-     * its own pace for seconds while the others idled (B14 on three replicas).
+     * its own pace for seconds while the others idled (docs/BENCHMARKS.md, B14).
      */
     int holding() {
         double perSecond = rate.current();

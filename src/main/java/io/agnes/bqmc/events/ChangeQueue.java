@@ -52,8 +52,8 @@ public class ChangeQueue {
 
     /**
      * How long the push that commits waits for others first. Each statement costs DuckDB a few
-     * milliseconds of CPU whatever it holds: 200 pushes a second committed one by one took most
-     * of two cores (B14); Pub/Sub does not mind 20 ms more before its acknowledgement.
+     * milliseconds of CPU whatever it holds, and pushes come in bursts (docs/BENCHMARKS.md, B14);
+     * Pub/Sub does not mind 20 ms more before its acknowledgement.
      */
     static final long LINGER_MS = 20;
 

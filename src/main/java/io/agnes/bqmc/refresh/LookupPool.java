@@ -15,7 +15,7 @@ import org.apache.camel.CamelContext;
  * streaming its rows, that wait is the back-pressure that keeps a run to a page of rows and a
  * few queued tables. A Camel thread pool profile cannot express it (a full queue there refuses
  * the task or runs it on the submitting thread, past the bound), and a Camel pool with a
- * rejection handler that waits made the 10,000-table run of B10 4% slower (docs/BENCHMARKS.md):
+ * rejection handler that waits made a large run slower (docs/BENCHMARKS.md, B10):
  * so the executor is the JDK's, its threads Camel's ({@code ExecutorServiceManager.newThread}),
  * and the wiring shuts it down with the context.
  * <p>

@@ -13,8 +13,8 @@ import org.duckdb.DuckDBConnection;
  * The registry file's upsert on DuckDB, at a fixed cost however many rows: they go through
  * DuckDB's appender into a temporary table of this connection, and one statement of constant
  * text upserts them from there. DuckDB parses and plans every statement it prepares, and a
- * multi-row {@code VALUES} of seven parameters a row cost it more to prepare than to run: a file
- * of 100,000 rows took about 9 s of statements that way. Inside the caller's transaction, as
+ * multi-row {@code VALUES} of seven parameters a row cost it more to prepare than to run
+ * (docs/RELIABILITY.md has the figures). Inside the caller's transaction, as
  * {@code cache.StagedDuckDbWrites} does for the cache.
  */
 final class StagedRegistryUpserts {
