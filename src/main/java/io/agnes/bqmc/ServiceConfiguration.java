@@ -279,8 +279,6 @@ public final class ServiceConfiguration implements CamelConfiguration {
         context.addStartupListener(new StartupListener() {
             @Override
             public void onCamelContextStarted(CamelContext ctx, boolean alreadyStarted) {
-                // the client built and its credentials read before the first run is due: a problem is told now
-                bigQuery.prepare();
             }
 
             @Override
@@ -288,6 +286,9 @@ public final class ServiceConfiguration implements CamelConfiguration {
                 // every route in, and the registry file's first import done
                 api.checkCredentialsWith(authenticator::refusal);
                 api.serve();
+                // then the client built and its credentials read, still at start (a problem is told now, the
+                // first run finds the client ready), but no longer before the API answers: it takes half a second
+                bigQuery.prepare();
             }
         });
     }

@@ -57,7 +57,11 @@ public class OpenApiDocument implements RestApiProcessorFactory {
         }
     }
 
-    /** Renders, then names the server; a service like the renderer it wraps, which must be started. */
+    /**
+     * Renders, then names the server; a service like the renderer it wraps. The renderer is
+     * started at the first request, not with the routes: starting it renders the whole document
+     * (swagger's model, JSON and YAML), most of a second before the API could answer anything.
+     */
     private static final class WithServer extends ServiceSupport implements Processor {
         private final Processor render;
 
@@ -67,6 +71,8 @@ public class OpenApiDocument implements RestApiProcessorFactory {
 
         @Override
         public void process(Exchange exchange) throws Exception {
+            // once: a started service is not started again, and two first requests wait for one start
+            ServiceHelper.startService(render);
             render.process(exchange);
             byte[] body = exchange.getMessage().getBody(byte[].class);
             if (body == null || body.length == 0) {
@@ -79,11 +85,6 @@ public class OpenApiDocument implements RestApiProcessorFactory {
             byte[] fixed = JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(document);
             exchange.getMessage().setBody(fixed);
             exchange.getMessage().setHeader(Exchange.CONTENT_LENGTH, fixed.length);
-        }
-
-        @Override
-        protected void doStart() {
-            ServiceHelper.startService(render);
         }
 
         @Override
