@@ -259,12 +259,6 @@ public class ChangeQueue {
         settlements.add(new Settlement(claimed, replica));
     }
 
-    /** {@link #finished}, settled before this returns. */
-    public void done(Claimed claimed, String replica) throws SQLException {
-        finished(claimed, replica);
-        settleFinished();
-    }
-
     /** A finished lookup's claim, waiting for the statement that settles it with the others. */
     private record Settlement(Claimed claimed, String replica) {
     }

@@ -57,6 +57,12 @@ class ChangeQueueTest {
         db.close();
     }
 
+    /** A finished lookup, settled at once (the poll does it for the service). */
+    private static void settled(ChangeQueue queue, ChangeQueue.Claimed claimed, String replica) throws Exception {
+        queue.finished(claimed, replica);
+        queue.settleFinished();
+    }
+
     @Test
     void eventsWithinAWindowMakeOneClaimAtItsEnd() throws Exception {
         for (int i = 0; i < 20; i++) {
@@ -72,7 +78,7 @@ class ChangeQueueTest {
         assertThat(claimed.get(0).receivedAt()).isEqualTo(T0);
         // claimed is claimed: not handed out again while its lease lasts
         assertThat(queue.claim("b", T0.plusSeconds(5), 10)).isEmpty();
-        queue.done(claimed.get(0), "a");
+        settled(queue, claimed.get(0), "a");
         assertThat(queue.claim("a", T0.plusSeconds(6), 10)).extracting(ChangeQueue.Claimed::tableId)
                 .containsExactlyInAnyOrder("t2", "t3");
         assertThat(queue.waiting()).isEqualTo(2);
@@ -85,13 +91,13 @@ class ChangeQueueTest {
         // during the lookup, another change: that lookup may have been too early for it
         queue.add(List.of("t1"), T0.plusSeconds(6), T0.plusSeconds(6), T0.plusSeconds(11));
         queue.add(List.of("t1"), T0.plusSeconds(7), T0.plusSeconds(7), T0.plusSeconds(12));
-        queue.done(claimed, "a");
+        settled(queue, claimed, "a");
         assertThat(queue.waiting()).isEqualTo(1);
         assertThat(queue.claim("a", T0.plusSeconds(10), 10)).isEmpty();
         ChangeQueue.Claimed next = queue.claim("b", T0.plusSeconds(11), 10).get(0);
         assertThat(next.receivedAt()).isEqualTo(T0.plusSeconds(6));
         assertThat(next.changedAt()).isEqualTo(T0.plusSeconds(7));
-        queue.done(next, "b");
+        settled(queue, next, "b");
         assertThat(queue.waiting()).isZero();
     }
 
@@ -140,7 +146,7 @@ class ChangeQueueTest {
         assertThat(queue.claim("other", T0.plus(ChangeQueue.LEASE).plusSeconds(2), 10))
                 .extracting(ChangeQueue.Claimed::tableId).containsExactly(again.get(0).tableId());
         // the late finisher of a claim that was taken over settles nothing
-        queue.done(again.get(0), "dead");
+        settled(queue, again.get(0), "dead");
         assertThat(queue.waiting()).isEqualTo(2);
     }
 
@@ -168,7 +174,7 @@ class ChangeQueueTest {
                     for (int round = 0; round < 40; round++) {
                         for (ChangeQueue.Claimed c : mine.claim(replica, T0.plusSeconds(1), 7)) {
                             got.add(c.tableId());
-                            mine.done(c, replica);
+                            settled(mine, c, replica);
                         }
                     }
                 } catch (Exception e) {
