@@ -279,6 +279,7 @@ public final class ServiceConfiguration implements CamelConfiguration {
         context.addStartupListener(new StartupListener() {
             @Override
             public void onCamelContextStarted(CamelContext ctx, boolean alreadyStarted) {
+                // nothing before the routes are in: the API and the client wait for the full start below
             }
 
             @Override

@@ -117,29 +117,20 @@ public class ChangeQueue {
         // pushes come in bursts: those arriving meanwhile go in the same commit (waited for
         // outside the lock, which the lookups' claims and settlements need too)
         linger();
-        writeTogether(mine.committed(), this::commitWaiting);
-    }
-
-    /**
-     * Waits until {@code mine} is written: whoever holds the write lock writes everything waiting
-     * of its kind ({@code writeWaiting}), its own and others'.
-     *
-     * @throws SQLException the write's failure, when it failed
-     */
-    private void writeTogether(CompletableFuture<Void> mine, Runnable writeWaiting) throws SQLException {
+        // whoever holds the write lock commits every addition waiting, its own and others'
         ReentrantLock lock = duckDbWrites != null ? duckDbWrites : combining;
-        while (!mine.isDone()) {
+        while (!mine.committed().isDone()) {
             lock.lock();
             try {
-                if (!mine.isDone()) {
-                    writeWaiting.run();
+                if (!mine.committed().isDone()) {
+                    commitWaiting();
                 }
             } finally {
                 lock.unlock();
             }
         }
         try {
-            mine.join();
+            mine.committed().join();
         } catch (CompletionException e) {
             if (e.getCause() instanceof SQLException sql) {
                 throw new SQLException(sql.getMessage(), sql.getSQLState(), sql.getErrorCode(), sql);
@@ -284,8 +275,8 @@ public class ChangeQueue {
             try (Connection c = database.getConnection()) {
                 Transaction.run(c, tx -> {
                     for (Map.Entry<String, List<Claimed>> mine : byReplica.entrySet()) {
-                        for (int from = 0; from < mine.getValue().size(); from += MAX_BATCH) {
-                            List<Claimed> claims = mine.getValue();
+                        List<Claimed> claims = mine.getValue();
+                        for (int from = 0; from < claims.size(); from += MAX_BATCH) {
                             settle(c, dialect, mine.getKey(), claims.subList(from, Math.min(claims.size(), from + MAX_BATCH)));
                         }
                     }

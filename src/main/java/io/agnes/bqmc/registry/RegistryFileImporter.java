@@ -41,24 +41,29 @@ public class RegistryFileImporter {
     /** Rows per statement. */
     static final int BATCH = 500;
 
-    private static final String UPSERT = """
-            INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode, registered_by%s)
-            VALUES %%s
-            ON CONFLICT (id) DO UPDATE SET
-                name = excluded.name, source_type = excluded.source_type, bucket = excluded.bucket,
-                source_table = excluded.source_table, query_mode = excluded.query_mode%s""";
+    /**
+     * The insert and what it sets on a row already there, whichever way the rows come (a
+     * {@code VALUES} list here, DuckDB's staging table in {@link StagedRegistryUpserts}).
+     *
+     * @param bqFqn whether the table has the {@code bq_fqn} column
+     * @param rows  the rows' source, between the column list and the conflict clause
+     */
+    static String upsert(boolean bqFqn, String rows) {
+        String fqn = bqFqn ? ", bq_fqn" : "";
+        return "INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode, registered_by" + fqn
+                + ") " + rows + " ON CONFLICT (id) DO UPDATE SET name = excluded.name, source_type = excluded.source_type,"
+                + " bucket = excluded.bucket, source_table = excluded.source_table, query_mode = excluded.query_mode"
+                + (bqFqn ? ", bq_fqn = excluded.bq_fqn" : "");
+    }
 
     private final DataSource dataSource;
     private final Dialect dialect;
     private final RegistryTable table;
-    private final String upsert;
 
     public RegistryFileImporter(Database database, RegistryTable table) {
         this.dataSource = database;
         this.dialect = database.dialect();
         this.table = table;
-        this.upsert = table.hasBqFqn() ? String.format(UPSERT, ", bq_fqn", ", bq_fqn = excluded.bq_fqn")
-                : String.format(UPSERT, "", "");
     }
 
     /** What one import did, for logs and tests. */
@@ -210,7 +215,7 @@ public class RegistryFileImporter {
         int columns = table.hasBqFqn() ? 8 : 7;
         for (int from = 0; from < mine.size(); from += BATCH) {
             List<RegistryFileRow> batch = mine.subList(from, Math.min(mine.size(), from + BATCH));
-            try (PreparedStatement ps = c.prepareStatement(String.format(upsert, values(batch.size(), columns)))) {
+            try (PreparedStatement ps = c.prepareStatement(upsert(table.hasBqFqn(), "VALUES " + values(batch.size(), columns)))) {
                 int i = 0;
                 for (RegistryFileRow row : batch) {
                     ps.setString(++i, row.id());

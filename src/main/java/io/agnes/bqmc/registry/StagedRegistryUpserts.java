@@ -36,13 +36,8 @@ final class StagedRegistryUpserts {
                         .append(row.sourceTable()).append(row.queryMode()).append(row.bqFqn()).endRow();
             }
         }
-        String fqnColumn = bqFqn ? ", bq_fqn" : "";
-        try (PreparedStatement ps = tx.prepareStatement("INSERT INTO table_registry (id, name, source_type, bucket,"
-                + " source_table, query_mode, registered_by" + fqnColumn + ") SELECT id, name, source_type, bucket,"
-                + " source_table, query_mode, CAST(? AS VARCHAR)" + fqnColumn + " FROM " + STAGE
-                + " ON CONFLICT (id) DO UPDATE SET name = excluded.name, source_type = excluded.source_type,"
-                + " bucket = excluded.bucket, source_table = excluded.source_table, query_mode = excluded.query_mode"
-                + (bqFqn ? ", bq_fqn = excluded.bq_fqn" : ""))) {
+        try (PreparedStatement ps = tx.prepareStatement(RegistryFileImporter.upsert(bqFqn, "SELECT id, name, source_type,"
+                + " bucket, source_table, query_mode, CAST(? AS VARCHAR)" + (bqFqn ? ", bq_fqn" : "") + " FROM " + STAGE))) {
             ps.setString(1, owner);
             ps.executeUpdate();
         }

@@ -10,6 +10,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
+import java.sql.SQLException;
 import java.sql.Statement;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -322,13 +323,7 @@ public final class Benchmarks {
                 return;
             }
             try (Postgres pg = Postgres.start()) {
-                String database = pg.createDatabase();
-                try (Connection c = pg.connect(database); Statement st = c.createStatement()) {
-                    PlatformTables.create(c, true);
-                    st.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
-                            + " SELECT 'bench_' || i, 'bench_' || i, 'bigquery', 'ds', 'bench_' || i, 'remote'"
-                            + " FROM generate_series(0, " + (n - 1) + ") i");
-                }
+                String database = platformDatabase(pg, n);
                 env.put("DATABASE_URL", pg.platformUrl(database));
                 env.put("AGNES_TOKENS_FILE", work.resolve("B14-tokens").toString());
                 // the pace is per replica: three share the one BigQuery quota
@@ -509,19 +504,25 @@ public final class Benchmarks {
     }
 
     /** Three replicas on one PostgreSQL: a run is as quick as on one, and status reads spread over all three. */
+    /** A new database on {@code pg} with the platform's tables and {@code n} remote tables bench_0.. registered. */
+    private static String platformDatabase(Postgres pg, int n) throws SQLException {
+        String database = pg.createDatabase();
+        try (Connection c = pg.connect(database); Statement s = c.createStatement()) {
+            PlatformTables.create(c, true);
+            s.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
+                    + " SELECT 'bench_' || i, 'bench_' || i, 'bigquery', 'ds', 'bench_' || i, 'remote'"
+                    + " FROM generate_series(0, " + (n - 1) + ") i");
+        }
+        return database;
+    }
+
     private void scaleOutCase(LatencyStandIn standIn) throws Exception {
         int n = 10_000;
         int concurrency = 32;
         int latencyMs = 20;
         standIn.latencyMs(latencyMs);
         try (Postgres pg = Postgres.start()) {
-            String database = pg.createDatabase();
-            try (Connection c = pg.connect(database); Statement s = c.createStatement()) {
-                PlatformTables.create(c, true);
-                s.execute("INSERT INTO table_registry (id, name, source_type, bucket, source_table, query_mode)"
-                        + " SELECT 'bench_' || i, 'bench_' || i, 'bigquery', 'ds', 'bench_' || i, 'remote'"
-                        + " FROM generate_series(0, " + (n - 1) + ") i");
-            }
+            String database = platformDatabase(pg, n);
             Map<String, String> env = Map.of("DATABASE_URL", pg.platformUrl(database),
                     "AGNES_TOKENS_FILE", work.resolve("B11-tokens").toString());
             List<Service> replicas = new ArrayList<>();
