@@ -26,6 +26,7 @@ import io.agnes.bqmc.bigquery.TableLookup;
 import io.agnes.bqmc.cache.CacheSchema;
 import io.agnes.bqmc.cache.CacheWriter;
 import io.agnes.bqmc.cache.CachedTables;
+import io.agnes.bqmc.cache.KeptTables;
 import io.agnes.bqmc.config.ChangeEvents;
 import io.agnes.bqmc.config.Settings;
 import io.agnes.bqmc.events.ChangeIntake;
@@ -241,7 +242,9 @@ public final class ServiceConfiguration implements CamelConfiguration {
         registry.bind("oneTableRefreshes", new OneTableRefreshes(settings.refreshConcurrency()));
 
         // what the API reads
-        registry.bind("statusReport", new StatusReport(cachedTables, history,
+        // an eighth of the heap at most: a reader may still be sending the rows of the load before
+        registry.bind("statusReport", new StatusReport(cachedTables,
+                new KeptTables(cachedTables, Runtime.getRuntime().maxMemory() / 8), history,
                 settings.refreshIntervalSeconds(), threshold, clock,
                 timer(context, "bqmc-status-deadline")));
         registry.bind("apiServingHealthCheck", new ApiServingHealthCheck(api));

@@ -6,7 +6,6 @@ import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
 
-import io.agnes.bqmc.cache.CachedTable;
 import io.agnes.bqmc.cache.Freshness;
 import io.agnes.bqmc.support.LogText;
 import io.agnes.bqmc.support.QueryString;
@@ -59,8 +58,7 @@ record StatusFilter(Set<Freshness> freshness, Set<String> tables) {
         return freshness.isEmpty() && tables.isEmpty();
     }
 
-    boolean matches(CachedTable table) {
-        return (freshness.isEmpty() || freshness.contains(table.freshness()))
-                && (tables.isEmpty() || tables.contains(table.tableId()));
+    boolean matches(String tableId, Freshness verdict) {
+        return (freshness.isEmpty() || freshness.contains(verdict)) && (tables.isEmpty() || tables.contains(tableId));
     }
 }

@@ -15,12 +15,15 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.ObjectWriter;
 import io.agnes.bqmc.cache.CachedTable;
 import io.agnes.bqmc.cache.CachedTables;
+import io.agnes.bqmc.cache.Freshness;
+import io.agnes.bqmc.cache.KeptTables;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.history.RunRecord;
 import io.agnes.bqmc.support.LogText;
@@ -28,17 +31,18 @@ import io.agnes.bqmc.support.Times;
 
 /**
  * The body of {@code GET /api/v2/metadata-cache/status}, in the field order of {@link StatusBody},
- * written with Jackson's {@link JsonGenerator}. Memory per request is bounded whatever the table
- * count:
+ * written with Jackson's {@link JsonGenerator}. The rows come from {@link KeptTables} (rendered once,
+ * each verdict judged per answer) or, for an estate too large to keep, from the database as they
+ * are sent. Memory per request is bounded whatever the table count:
  * <ul>
- * <li>an unfiltered answer of up to {@value #KEPT_TABLES} tables is kept rendered (one shared copy,
- * a few MB at most) while its fingerprint holds, and written raw into each answer;</li>
- * <li>anything larger, and every filtered answer, is streamed from the database to the socket
- * ({@link Stream}): a few hundred rows at a time, at the client's pace;</li>
- * <li>at most {@value #STREAMS} streams run at once (each holds a database connection); a reader
- * beyond that waits up to {@value #STREAM_WAIT_MS} ms, then gets 503 with {@code Retry-After};
- * a stream not read to its end within {@value #STREAM_SECONDS} s is cut, so a stalled client
- * never keeps its connection.</li>
+ * <li>an answer of up to {@value #WHOLE_ANSWER_BYTES} bytes of kept rows is made whole and sent
+ * with its length;</li>
+ * <li>anything larger is written as the client reads it ({@link Stream}), a few hundred rows at a
+ * time;</li>
+ * <li>at most {@value #STREAMS} streams run at once (each holds a database connection, or the kept
+ * rows it started with); a reader beyond that waits up to {@value #STREAM_WAIT_MS} ms, then gets
+ * 503 with {@code Retry-After}; a stream not read to its end within {@value #STREAM_SECONDS} s is
+ * cut, so a stalled client never keeps its place.</li>
  * </ul>
  * Rendering the whole answer per reader had wedged the service at 100,000 tables
  * (docs/RELIABILITY.md, section 11).
@@ -48,29 +52,22 @@ public class StatusReport {
     /** How many runs {@code last_runs} shows, newest first. */
     static final int LAST_RUNS = 10;
 
-    /**
-     * Up to this many tables an unfiltered answer is kept rendered (~300 bytes a table). Each
-     * answer is one copy of it, made once ({@link Answer}): 10,000 tables cost a reader what 5,000
-     * did when the answer was copied twice (docs/BENCHMARKS.md, B4).
-     */
-    static final int KEPT_TABLES = 10_000;
+    /** Up to this size (about 10,000 tables) an answer is made whole: one copy of the kept rows per reader. */
+    static final int WHOLE_ANSWER_BYTES = 4 << 20;
 
     static final int STREAMS = 4;
     static final long STREAM_WAIT_MS = 2_000;
     static final long STREAM_SECONDS = 300;
 
-    /** Rows rendered per refill of a stream's buffer. */
+    /** Rows written per refill of a stream's buffer. */
     private static final int ROWS_PER_CHUNK = 200;
 
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final ObjectWriter RUNS = JSON.writerWithView(RunRecord.History.class);
     private static final ObjectWriter TABLE = JSON.writerFor(CachedTable.class);
 
-    /** The last rendered tables array, exact while its fingerprint holds and until {@code validUntil}. */
-    private record Rendered(String fingerprint, Instant validUntil, byte[] tables) {
-    }
-
     private final CachedTables cachedTables;
+    private final KeptTables kept;
     private final RunHistory history;
     private final long intervalSeconds;
     private final Duration threshold;
@@ -78,16 +75,16 @@ public class StatusReport {
     /** Each stream's {@link #STREAM_SECONDS} deadline, on a thread of Camel's. */
     private final ScheduledExecutorService deadlines;
     private final Semaphore streams = new Semaphore(STREAMS);
-    private volatile Rendered rendered;
 
-    public StatusReport(CachedTables cachedTables, RunHistory history, long intervalSeconds, Duration threshold,
-                        Clock clock, ScheduledExecutorService deadlines) {
-        this.deadlines = deadlines;
+    public StatusReport(CachedTables cachedTables, KeptTables kept, RunHistory history, long intervalSeconds,
+                        Duration threshold, Clock clock, ScheduledExecutorService deadlines) {
         this.cachedTables = cachedTables;
+        this.kept = kept;
         this.history = history;
         this.intervalSeconds = intervalSeconds;
         this.threshold = threshold;
         this.clock = clock;
+        this.deadlines = deadlines;
     }
 
     /** The whole answer as bytes, for tests and tools. */
@@ -105,15 +102,17 @@ public class StatusReport {
 
     /**
      * The answer as the HTTP server sends it: a {@link ByteBuffer} (with a Content-Length) when it
-     * is small and kept, else an {@link InputStream} that the server pumps at the client's pace.
+     * is small, else an {@link InputStream} that the server pumps at the client's pace.
      *
      * @throws BadRequestException   when the filter names a table that is not a remote BigQuery table
      * @throws StatusBusyException   when every stream is taken
      */
     Object answer(StatusFilter filter) throws SQLException, IOException {
         Instant now = clock.instant();
+        KeptTables.Rows rows = kept.current(now);
         if (!filter.tables().isEmpty()) {
-            Set<String> known = cachedTables.existing(filter.tables());
+            Set<String> known = rows != null ? filter.tables().stream().filter(rows::contains).collect(Collectors.toSet())
+                    : cachedTables.existing(filter.tables());
             if (known.size() < filter.tables().size()) {
                 List<String> unknown = filter.tables().stream().filter(t -> !known.contains(t)).map(LogText::safe).toList();
                 throw new BadRequestException("Unknown table_id: " + String.join(", ", unknown)
@@ -121,21 +120,19 @@ public class StatusReport {
             }
         }
         List<RunRecord> runs = history.newest(LAST_RUNS);
-        if (filter.isNone()) {
-            CachedTables.Fingerprint fingerprint = cachedTables.fingerprint(now);
-            if (fingerprint.count() <= KEPT_TABLES) {
-                byte[] tables = kept(now, fingerprint);
-                Answer out = new Answer(tables.length + 8192);
-                try (JsonGenerator json = JSON.createGenerator(out)) {
-                    head(json, now);
-                    // the kept array, written as it is: the generator is told a value stands here
-                    json.writeRawValue("");
-                    json.flush();
-                    out.write(tables);
-                    tail(json, runs);
+        if (rows != null && rows.bytes() <= WHOLE_ANSWER_BYTES) {
+            Answer out = new Answer((int) rows.bytes() + 8192);
+            KeptRows source = new KeptRows(rows, filter, cachedTables.freshSince(now));
+            try (JsonGenerator json = JSON.createGenerator(out)) {
+                head(json, now);
+                json.writeStartArray();
+                while (source.more(json, out)) {
+                    // every row, written raw after the generator's own output
                 }
-                return out.asBuffer();
+                json.writeEndArray();
+                tail(json, runs);
             }
+            return out.asBuffer();
         }
         try {
             if (!streams.tryAcquire(STREAM_WAIT_MS, TimeUnit.MILLISECONDS)) {
@@ -147,8 +144,10 @@ public class StatusReport {
             throw new StatusBusyException("interrupted");
         }
         try {
-            return new Stream(cachedTables.open(now), filter, now, runs);
-        } catch (SQLException | RuntimeException e) {
+            Rows source = rows != null ? new KeptRows(rows, filter, cachedTables.freshSince(now))
+                    : new DatabaseRows(cachedTables.open(now), filter);
+            return new Stream(source, now, runs);
+        } catch (SQLException | IOException | RuntimeException e) {
             streams.release();
             throw e;
         }
@@ -179,31 +178,88 @@ public class StatusReport {
         }
     }
 
-    /** The unfiltered tables array of a small estate, rendered again only when what it shows changed. */
-    private byte[] kept(Instant now, CachedTables.Fingerprint fingerprint) throws SQLException, IOException {
-        Rendered last = rendered;
-        if (last != null && last.fingerprint().equals(fingerprint.value()) && now.isBefore(last.validUntil())) {
-            return last.tables();
+    /** Where an answer's rows come from, a few hundred at a time. */
+    private interface Rows {
+        /** Writes the next rows that match into the array the generator has open; false once there are none left. */
+        boolean more(JsonGenerator json, OutputStream raw) throws IOException, SQLException;
+
+        void close() throws SQLException;
+    }
+
+    /** The kept rows, each written as its bytes with the verdict of the answer's moment. */
+    private static final class KeptRows implements Rows {
+        private final KeptTables.Rows rows;
+        private final StatusFilter filter;
+        private final long freshSince;
+        private int next;
+        private boolean first = true;
+
+        KeptRows(KeptTables.Rows rows, StatusFilter filter, long freshSince) {
+            this.rows = rows;
+            this.filter = filter;
+            this.freshSince = freshSince;
         }
-        ByteArrayOutputStream out = new ByteArrayOutputStream(64 * 1024);
-        try (JsonGenerator json = JSON.createGenerator(out)) {
-            json.writeStartArray();
-            cachedTables.forEach(now, table -> TABLE.writeValue(json, table));
-            json.writeEndArray();
+
+        @Override
+        public boolean more(JsonGenerator json, OutputStream raw) throws IOException {
+            json.flush(); // what the generator wrote goes first
+            int end = Math.min(rows.size(), next + ROWS_PER_CHUNK);
+            for (; next < end; next++) {
+                Freshness verdict = rows.verdict(next, freshSince);
+                if (filter.matches(rows.tableId(next), verdict)) {
+                    if (!first) {
+                        raw.write(',');
+                    }
+                    first = false;
+                    rows.write(next, verdict, raw);
+                }
+            }
+            return next < rows.size();
         }
-        byte[] tables = out.toByteArray();
-        rendered = new Rendered(fingerprint.value(), fingerprint.validUntil(), tables);
-        return tables;
+
+        @Override
+        public void close() {
+            // nothing held but the rows themselves
+        }
+    }
+
+    /** A read of the database, for an estate too large to keep: holds a connection until closed. */
+    private static final class DatabaseRows implements Rows {
+        private final CachedTables.Cursor cursor;
+        private final StatusFilter filter;
+
+        DatabaseRows(CachedTables.Cursor cursor, StatusFilter filter) {
+            this.cursor = cursor;
+            this.filter = filter;
+        }
+
+        @Override
+        public boolean more(JsonGenerator json, OutputStream raw) throws IOException, SQLException {
+            for (int i = 0; i < ROWS_PER_CHUNK; i++) {
+                if (!cursor.next()) {
+                    return false;
+                }
+                CachedTable table = cursor.table();
+                if (filter.matches(table.tableId(), table.freshness())) {
+                    TABLE.writeValue(json, table);
+                }
+            }
+            return true;
+        }
+
+        @Override
+        public void close() throws SQLException {
+            cursor.close();
+        }
     }
 
     /**
-     * An answer read from the database as the client reads it: each read renders the next rows
-     * into a small buffer. Closed at its end, by the server, or by its deadline; closing gives the
-     * connection and the stream's place back, once.
+     * An answer written as the client reads it: each read writes the next rows into a small
+     * buffer. Closed at its end, by the server, or by its deadline; closing gives what the rows
+     * hold and the stream's place back, once.
      */
     private final class Stream extends InputStream {
-        private final CachedTables.Cursor cursor;
-        private final StatusFilter filter;
+        private final Rows rows;
         private final List<RunRecord> runs;
         private final Buffer buffer = new Buffer();
         private final JsonGenerator json;
@@ -213,9 +269,8 @@ public class StatusReport {
         private boolean finished;
         private boolean closed;
 
-        Stream(CachedTables.Cursor cursor, StatusFilter filter, Instant now, List<RunRecord> runs) throws IOException {
-            this.cursor = cursor;
-            this.filter = filter;
+        Stream(Rows rows, Instant now, List<RunRecord> runs) throws IOException {
+            this.rows = rows;
             this.runs = runs;
             this.json = JSON.createGenerator(buffer);
             head(json, now);
@@ -253,17 +308,10 @@ public class StatusReport {
 
         private void refill() throws IOException {
             try {
-                for (int i = 0; i < ROWS_PER_CHUNK; i++) {
-                    CachedTable table = cursor.next();
-                    if (table == null) {
-                        json.writeEndArray();
-                        tail(json, runs);
-                        finished = true;
-                        break;
-                    }
-                    if (filter.matches(table)) {
-                        TABLE.writeValue(json, table);
-                    }
+                if (!rows.more(json, buffer)) {
+                    json.writeEndArray();
+                    tail(json, runs);
+                    finished = true;
                 }
                 json.flush();
             } catch (SQLException e) {
@@ -286,7 +334,7 @@ public class StatusReport {
             closed = true;
             deadline.cancel(false);
             try {
-                cursor.close();
+                rows.close();
             } catch (SQLException ignored) {
                 // the connection goes back to the pool, which checks it
             } finally {

@@ -2,6 +2,7 @@ package io.agnes.bqmc.cache;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
 import com.fasterxml.jackson.annotation.JsonRawValue;
+import com.fasterxml.jackson.annotation.JsonView;
 import io.swagger.v3.oas.annotations.media.ArraySchema;
 import io.swagger.v3.oas.annotations.media.Schema;
 import io.swagger.v3.oas.annotations.media.Schema.RequiredMode;
@@ -47,5 +48,14 @@ public record CachedTable(
                 description = "When the last refresh failed; null when the last refresh succeeded")
         String errorAt,
         @JsonProperty("error_msg") @Schema(requiredMode = RequiredMode.REQUIRED, nullable = true) String errorMsg,
-        @JsonProperty("freshness") @Schema(requiredMode = RequiredMode.REQUIRED) Freshness freshness) {
+        @JsonProperty("freshness") @JsonView(CachedTable.WithVerdict.class)
+        @Schema(requiredMode = RequiredMode.REQUIRED) Freshness freshness) {
+
+    /** A Jackson view: every field but the verdict, which changes with time alone ({@link KeptTables}). */
+    public interface WithoutVerdict {
+    }
+
+    /** A Jackson view: every field. */
+    public interface WithVerdict extends WithoutVerdict {
+    }
 }

@@ -28,29 +28,19 @@ import io.agnes.bqmc.registry.RegistryTable;
 public class CachedTables {
 
     /**
-     * Timestamps are formatted and freshness is judged in the query, vectorized: done per row in
-     * Java they were half the cost of an answer (docs/BENCHMARKS.md, B4). Parameter: the
-     * moment a successful refresh must be at or after to count as fresh.
-     * Freshness per contract section 7: fresh while the last successful refresh is at most the
-     * threshold old; without one, error if an error was recorded, else never_fetched.
+     * Timestamps are formatted in the query, vectorized: done per row in Java they were half the
+     * cost of an answer (docs/BENCHMARKS.md, B4). The last two columns are for the verdict, judged
+     * per answer ({@link Freshness#of}), and the row's version ({@link #FINGERPRINT}).
      */
     private static final String ROWS = """
             SELECT r.id, %s, c."rows", c.size_bytes, c.partition_by, %s, c.entity_type, %s, %s, c.error_msg,
-                   CASE
-                       WHEN c.refreshed_at IS NULL AND c.error_at IS NULL THEN 'never_fetched'
-                       WHEN c.refreshed_at IS NULL THEN 'error'
-                       WHEN %s THEN 'fresh'
-                       ELSE 'stale'
-                   END
+                   %s, %s
             FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
             WHERE %s ORDER BY r.id""";
 
-    /**
-     * The count and a combination of the rows' versions, and the moment (epoch microseconds) the
-     * next fresh table turns stale: one scan. Parameter as for {@link #ROWS}.
-     */
+    /** The count and a combination of the rows' versions, one scan: equal while no row shown changed. */
     private static final String FINGERPRINT = """
-            SELECT count(*), bit_xor(%s), min(%s) FILTER (WHERE %s)
+            SELECT count(*), bit_xor(%s)
             FROM table_registry r LEFT JOIN bq_metadata_cache c ON c.table_id = r.id
             WHERE %s""";
 
@@ -66,18 +56,19 @@ public class CachedTables {
     private static final JsonFactory JSON = new JsonFactory();
 
     /**
-     * What the rows looked like at one moment.
+     * What the rows looked like at one moment: the same for the same rows, whatever time it is.
      *
-     * @param count      how many tables there are
-     * @param validUntil when the next table turns stale by time alone ({@link Instant#MAX} if none will)
+     * @param count    how many tables there are
+     * @param versions the rows' versions combined ({@link #combine})
      */
-    public record Fingerprint(String value, long count, Instant validUntil) {
-    }
+    public record Fingerprint(long count, long versions) {
 
-    /** Takes each row as it is read. */
-    @FunctionalInterface
-    public interface RowConsumer {
-        void accept(CachedTable table) throws IOException;
+        public static final Fingerprint EMPTY = new Fingerprint(0, 0);
+
+        /** This fingerprint with one more row of {@code version}, as the database combines them. */
+        public Fingerprint combine(long version) {
+            return new Fingerprint(count + 1, versions ^ version);
+        }
     }
 
     private final DataSource dataSource;
@@ -93,13 +84,13 @@ public class CachedTables {
         this.threshold = threshold;
         this.dialect = database.dialect();
         String freshSince = "c.refreshed_at >= " + dialect.timestampParam();
+        String version = dialect.rowVersion("r", "c", "r.id, c.refreshed_at, c.\"rows\", c.size_bytes, c.partition_by, "
+                + dialect.jsonText("c.clustered_by") + ", c.entity_type, " + dialect.jsonText("c.known_columns")
+                + ", c.error_at, c.error_msg");
         this.rows = String.format(ROWS, dialect.isoUtc("c.refreshed_at"), dialect.jsonListText("c.clustered_by"),
-                dialect.jsonListText("c.known_columns"), dialect.isoUtc("c.error_at"), freshSince,
-                RegistryTable.IS_REMOTE_BIGQUERY);
-        this.fingerprint = String.format(FINGERPRINT, dialect.rowVersion("r", "c", "r.id, c.refreshed_at, c.\"rows\","
-                        + " c.size_bytes, c.partition_by, " + dialect.jsonText("c.clustered_by") + ", c.entity_type, "
-                        + dialect.jsonText("c.known_columns") + ", c.error_at, c.error_msg"),
-                dialect.epochMicros("c.refreshed_at"), freshSince, RegistryTable.IS_REMOTE_BIGQUERY);
+                dialect.jsonListText("c.known_columns"), dialect.isoUtc("c.error_at"),
+                dialect.epochMicros("c.refreshed_at"), version, RegistryTable.IS_REMOTE_BIGQUERY);
+        this.fingerprint = String.format(FINGERPRINT, version, RegistryTable.IS_REMOTE_BIGQUERY);
         this.counts = String.format(COUNTS, freshSince, RegistryTable.IS_REMOTE_BIGQUERY);
     }
 
@@ -146,22 +137,12 @@ public class CachedTables {
         }
     }
 
-    public Fingerprint fingerprint(Instant now) throws SQLException {
-        try (Connection c = dataSource.getConnection(); PreparedStatement ps = prepare(c, fingerprint, now);
+    public Fingerprint fingerprint() throws SQLException {
+        try (Connection c = dataSource.getConnection(); PreparedStatement ps = c.prepareStatement(fingerprint);
              ResultSet rs = ps.executeQuery()) {
             rs.next();
-            long nextToTurnStale = rs.getLong(3);
-            return new Fingerprint(rs.getLong(1) + ":" + rs.getString(2), rs.getLong(1),
-                    rs.wasNull() ? Instant.MAX : Dialect.fromEpochMicros(nextToTurnStale).plus(threshold));
-        }
-    }
-
-    /** Streams every row, in {@code table_id} order, as the database hands them over. */
-    public void forEach(Instant now, RowConsumer consumer) throws SQLException, IOException {
-        try (Cursor cursor = open(now)) {
-            for (CachedTable table = cursor.next(); table != null; table = cursor.next()) {
-                consumer.accept(table);
-            }
+            // bit_xor of no rows is NULL; DuckDB's 64-bit hashes are unsigned, read here as their bits
+            return new Fingerprint(rs.getLong(1), rs.getLong(2));
         }
     }
 
@@ -169,18 +150,26 @@ public class CachedTables {
      * Every row, in {@code table_id} order, fetched a few hundred at a time however many there
      * are (PostgreSQL's driver reads a whole result into memory unless it runs in a transaction
      * with a fetch size); the caller reads at its own pace and closes it.
+     *
+     * @param now the moment the rows' verdicts are judged at
      */
     public Cursor open(Instant now) throws SQLException {
         Connection c = dataSource.getConnection();
         try {
             c.setAutoCommit(false);
-            PreparedStatement ps = prepare(c, rows, now);
+            PreparedStatement ps = c.prepareStatement(rows);
             ps.setFetchSize(FETCH_ROWS);
-            return new Cursor(c, ps, ps.executeQuery());
+            return new Cursor(c, ps, ps.executeQuery(), freshSince(now));
         } catch (SQLException | RuntimeException e) {
             c.close();
             throw e;
         }
+    }
+
+    /** The moment, in epoch microseconds, a successful refresh must be at or after to be fresh at {@code now}. */
+    public long freshSince(Instant now) {
+        Instant since = now.minus(threshold);
+        return Math.addExact(Math.multiplyExact(since.getEpochSecond(), 1_000_000L), since.getNano() / 1_000);
     }
 
     /** Rows fetched from the database per round trip while a cursor is read. */
@@ -191,21 +180,45 @@ public class CachedTables {
         private final Connection connection;
         private final PreparedStatement statement;
         private final ResultSet rs;
+        private final long freshSince;
 
-        private Cursor(Connection connection, PreparedStatement statement, ResultSet rs) {
+        private Cursor(Connection connection, PreparedStatement statement, ResultSet rs, long freshSince) {
             this.connection = connection;
             this.statement = statement;
             this.rs = rs;
+            this.freshSince = freshSince;
         }
 
-        /** The next row, or null after the last. */
-        public CachedTable next() throws SQLException, IOException {
-            if (!rs.next()) {
-                return null;
-            }
+        /** Whether there is a next row; if so, it is the current one. */
+        public boolean next() throws SQLException {
+            return rs.next();
+        }
+
+        /** The current row's version: it changes whenever anything the row shows may have. */
+        public long version() throws SQLException {
+            return rs.getLong(12);
+        }
+
+        public String tableId() throws SQLException {
+            return rs.getString(1);
+        }
+
+        /** The current row's last successful refresh in epoch microseconds, or {@link Freshness#NEVER}. */
+        public long refreshedMicros() throws SQLException {
+            long micros = rs.getLong(11);
+            return rs.wasNull() ? Freshness.NEVER : micros;
+        }
+
+        /** Whether the current row's last refresh failed. */
+        public boolean failed() throws SQLException {
+            return rs.getString(9) != null;
+        }
+
+        /** The current row, with its verdict at the cursor's moment. */
+        public CachedTable table() throws SQLException, IOException {
             return new CachedTable(rs.getString(1), rs.getString(2), nullableLong(rs, 3), nullableLong(rs, 4),
                     rs.getString(5), jsonList(rs.getString(6)), rs.getString(7), jsonList(rs.getString(8)),
-                    rs.getString(9), rs.getString(10), Freshness.fromWire(rs.getString(11)));
+                    rs.getString(9), rs.getString(10), Freshness.of(refreshedMicros(), failed(), freshSince));
         }
 
         @Override

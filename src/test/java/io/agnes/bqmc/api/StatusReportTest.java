@@ -9,6 +9,7 @@ import java.time.Instant;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.agnes.bqmc.cache.CachedTables;
+import io.agnes.bqmc.cache.KeptTables;
 import io.agnes.bqmc.history.RunHistory;
 import io.agnes.bqmc.support.Engine;
 import io.agnes.bqmc.support.MovableClock;
@@ -22,8 +23,9 @@ import org.junit.jupiter.params.provider.EnumSource;
 /**
  * Contract section 7 on both engines: every remote BigQuery row with its freshness, lists as
  * JSON arrays ({@code []} for none), timestamps in ISO-8601 UTC with {@code +00:00} exactly as
- * stored; and the reuse of the last rendering only while it is exact: a write by anyone, or a
- * table turning stale with time alone, renders it again.
+ * stored; the kept rows ({@link KeptTables}) exact at every answer: a write by anyone shows at
+ * once, a table turns stale with time alone; and an estate over the memory budget, read from the
+ * database instead, answers the same bytes.
  */
 @ParameterizedClass
 @EnumSource(Engine.class)
@@ -51,12 +53,23 @@ class StatusReportTest {
                     T0.minus(Duration.ofHours(1)));
             MovableClock clock = new MovableClock(T0.plusSeconds(60));
             Duration threshold = Duration.ofSeconds(120);
-            StatusReport report = new StatusReport(new CachedTables(db.dataSource(), threshold),
-                    new RunHistory(db.dataSource()), 60, threshold, clock,
-                    java.util.concurrent.Executors.newSingleThreadScheduledExecutor());
+            CachedTables cached = new CachedTables(db.dataSource(), threshold);
+            java.util.concurrent.ScheduledExecutorService deadlines = java.util.concurrent.Executors
+                    .newSingleThreadScheduledExecutor();
+            StatusReport kept = new StatusReport(cached, new KeptTables(cached, Long.MAX_VALUE),
+                    new RunHistory(db.dataSource()), 60, threshold, clock, deadlines);
+            StatusReport overBudget = new StatusReport(cached, new KeptTables(cached, 1),
+                    new RunHistory(db.dataSource()), 60, threshold, clock, deadlines);
             ObjectMapper json = new ObjectMapper();
+            // each answer from the kept rows is byte for byte the one read from the database
+            java.util.concurrent.Callable<byte[]> report = () -> {
+                byte[] answer = kept.render();
+                assertThat(new String(answer, java.nio.charset.StandardCharsets.UTF_8))
+                        .isEqualTo(new String(overBudget.render(), java.nio.charset.StandardCharsets.UTF_8));
+                return answer;
+            };
 
-            String first = new String(report.render(), java.nio.charset.StandardCharsets.UTF_8);
+            String first = new String(report.call(), java.nio.charset.StandardCharsets.UTF_8);
             assertThat(first).startsWith("{\"scheduler_interval_seconds\":60,\"fresh_threshold_seconds\":120,"
                     + "\"server_time\":\"2026-11-27T10:01:00.000000+00:00\",\"tables\":[");
             assertThat(first).contains("{\"table_id\":\"a\",\"refreshed_at\":\"2026-11-27T10:00:00.123000+00:00\","
@@ -75,18 +88,25 @@ class StatusReportTest {
             // a write made behind the service's back shows at once
             db.update("INSERT INTO bq_metadata_cache (table_id, error_at, error_msg) VALUES ('b', " + db.ts() + ", 'boom')",
                     T0.plusSeconds(30));
-            JsonNode second = json.readTree(report.render());
+            JsonNode second = json.readTree(report.call());
             assertThat(second.get("tables").get(1).get("freshness").asText()).isEqualTo("error");
             assertThat(second.get("tables").get(1).get("error_at").asText()).isEqualTo("2026-11-27T10:00:30.000000+00:00");
             assertThat(second.get("tables").get(1).get("error_msg").asText()).isEqualTo("boom");
 
             // time alone: 'a' turns stale 120 s after its refresh, with no write at all
             clock.set(T0.plusSeconds(120));
-            assertThat(json.readTree(report.render()).get("tables").get(0).get("freshness").asText()).isEqualTo("fresh");
+            assertThat(json.readTree(report.call()).get("tables").get(0).get("freshness").asText()).isEqualTo("fresh");
             clock.set(T0.plusSeconds(121));
-            JsonNode later = json.readTree(report.render());
+            JsonNode later = json.readTree(report.call());
             assertThat(later.get("tables").get(0).get("freshness").asText()).isEqualTo("stale");
             assertThat(later.get("server_time").asText()).isEqualTo("2026-11-27T10:02:01.000000+00:00");
+
+            // a table leaving the registry, and one joining it: the count and the versions both move
+            db.update("DELETE FROM table_registry WHERE id = 'c'");
+            db.update("INSERT INTO table_registry (id, name, source_type, query_mode) VALUES ('d', 'd', 'bigquery', 'remote')");
+            JsonNode moved = json.readTree(report.call()).get("tables");
+            assertThat(moved.findValuesAsText("table_id")).containsExactly("a", "b", "d");
+            deadlines.shutdownNow();
         }
     }
 }
