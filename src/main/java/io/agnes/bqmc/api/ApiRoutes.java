@@ -82,7 +82,7 @@ public class ApiRoutes extends RouteBuilder {
         // not inlined: each REST verb stays a route of its own, under the id the role table names
         restConfiguration().component("platform-http").bindingMode(RestBindingMode.off).inlineRoutes(false)
                 // generated from the verbs below by camel-openapi-java; public, like any API description
-                .apiContextPath("/api/openapi.json")
+                .apiContextPath("/api/openapi.json").apiContextRouteId("api-openapi-document")
                 .apiProperty("api.title", "bq-metadata-cache")
                 .apiProperty("api.description", "Freshness-aware cache of BigQuery table metadata for the Agnes platform")
                 .apiProperty("api.version", BuildInfo.version());

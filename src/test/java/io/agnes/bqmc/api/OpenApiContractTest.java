@@ -74,6 +74,13 @@ class OpenApiContractTest {
         aStatus = (ObjectNode) api.get(STATUS, analyst).json();
     }
 
+    @Test
+    void everyRouteHasAnExplicitKebabCaseId() {
+        // Camel names a route without an id route1, route2...: the REST DSL's document route among them
+        assertThat(service.context().getRoutes()).extracting(org.apache.camel.Route::getRouteId)
+                .isNotEmpty().allMatch(id -> id.matches("[a-z]+(-[a-z0-9]+)+"), "kebab-case");
+    }
+
     /** A status answer with one fresh table, for the negative control. */
     static ObjectNode aStatus;
 

@@ -80,7 +80,7 @@ public class DeploymentFilesTest {
         assertThat(kubernetesEnv().get("JAVA_OPTS")).isEqualTo(unitDefault);
         // the unit takes them from its env file: the file is read after Environment= and wins
         assertThat(Files.readString(UNIT)).containsPattern("(?m)^EnvironmentFile=/etc/bq-metadata-cache/env$")
-                .containsPattern("(?m)^ExecStart=/usr/bin/java \\$JAVA_OPTS -jar ");
+                .containsPattern("(?m)^ExecStart=/usr/bin/java \\$JAVA_OPTS -XX:SharedArchiveFile=\\S+ -jar ");
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         command.addAll(List.of(unitDefault.split("\\s+")));

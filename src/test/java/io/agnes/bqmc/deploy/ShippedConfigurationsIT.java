@@ -178,8 +178,46 @@ class ShippedConfigurationsIT {
         Path database = Path.of(env.get("AGNES_DB_URL").substring("jdbc:duckdb:".length()));
         Files.createDirectories(database.getParent());
         TestService.seedRemoteTables(database, 2);
+
+        // ExecStartPre, twice: the first start trains an archive, the next one finds it valid and keeps it
+        Path archive = Path.of(localise("/var/cache/bq-metadata-cache/bq-metadata-cache.jsa"));
+        assertThat(command).contains("-XX:SharedArchiveFile=" + archive);
+        runStartPreAsSystemd(unit, env);
+        assertThat(archive).as(readIfExists(archive.resolveSibling("cds-training.log"))).isNotEmptyFile();
+        assertThat(archive.resolveSibling("data")).as("the demo's files removed").doesNotExist();
+        java.nio.file.attribute.FileTime made = Files.getLastModifiedTime(archive);
+        long started = System.nanoTime();
+        runStartPreAsSystemd(unit, env);
+        assertThat(Files.getLastModifiedTime(archive)).as("a valid archive is kept").isEqualTo(made);
+        assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(5));
+
         String format = env.getOrDefault("LOG_FORMAT", "text");
-        runAsShipped(command, env, format, "/observe/health/live", "/observe/health/ready", 2, managementPort -> { });
+        runAsShipped(command, env, format, "/observe/health/live", "/observe/health/ready", 2, managementPort ->
+                // the JVM started on the archive its host made: it is mapped into the process
+                assertThat(Files.readString(Path.of("/proc/" + serving.pid() + "/maps"))).contains(archive.toString()));
+    }
+
+    /**
+     * The unit's ExecStartPre as systemd runs it: {@code $$} is a literal {@code $} for the shell, the
+     * cache directory exists (CacheDirectory=), the unit's environment; its ports made free ones here.
+     */
+    private void runStartPreAsSystemd(String unit, Map<String, String> env) throws Exception {
+        String line = DeploymentFilesTest.matchOne(unit, "(?m)^ExecStartPre=-/bin/sh -c '(.*)'$");
+        assertThat(unit).contains("CacheDirectory=bq-metadata-cache");
+        Files.createDirectories(Path.of(localise("/var/cache/bq-metadata-cache")));
+        String script = localise(line.replace("$$", "$"))
+                .replace("MANAGEMENT_PORT=19876", "MANAGEMENT_PORT=" + FreePorts.next())
+                .replace("PORT=18080", "PORT=" + FreePorts.next());
+        ProcessBuilder pre = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true)
+                .redirectOutput(dir.resolve("exec-start-pre.log").toFile());
+        pre.environment().putAll(env);
+        Process p = pre.start();
+        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("ExecStartPre ends by itself").isTrue();
+        assertThat(p.exitValue()).as(Files.readString(dir.resolve("exec-start-pre.log"))).isZero();
+    }
+
+    private static String readIfExists(Path file) throws java.io.IOException {
+        return Files.exists(file) ? Files.readString(file) : "(no " + file + ")";
     }
 
     /** The process runAsShipped started, for what a check wants of it (its memory maps). */
@@ -284,6 +322,7 @@ class ShippedConfigurationsIT {
                 .replace("/opt/bq-metadata-cache/bq-metadata-cache.jar", ChildService.jar().toString())
                 .replace("/usr/bin/java", Path.of(System.getProperty("java.home"), "bin", "java").toString())
                 .replace("/var/lib/bq-metadata-cache", dir.resolve("var/lib/bq-metadata-cache").toString())
+                .replace("/var/cache/bq-metadata-cache", dir.resolve("var/cache/bq-metadata-cache").toString())
                 .replace("/etc/bq-metadata-cache", dir.resolve("etc/bq-metadata-cache").toString());
     }
 }
