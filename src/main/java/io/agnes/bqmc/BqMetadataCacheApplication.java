@@ -36,11 +36,16 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
 
     @Override
     public Integer call() throws Exception {
+        return serve();
+    }
+
+    /** Runs the service until it is stopped: 0 after a stop, 1 when it cannot start. */
+    int serve() {
         Map<String, String> environment = new HashMap<>(System.getenv());
-        if (demo) {
-            DemoEnvironment.start(environment);
-        }
         try {
+            if (demo) {
+                DemoEnvironment.start(environment);
+            }
             Settings settings = new SettingsLoader(environment, SettingsLoader.classpathDefaults()).load();
             Main main = ServiceMain.create(settings);
             Shutdown shutdown = new Shutdown(main, settings.shutdownDrainSeconds());
@@ -130,6 +135,13 @@ public class BqMetadataCacheApplication implements Callable<Integer> {
         String logFormatProblem = LogFormat.configure(System.getenv());
         if (logFormatProblem != null) {
             LoggerFactory.getLogger(BqMetadataCacheApplication.class).warn(logFormatProblem);
+        }
+        // the service's own start (no arguments, or --demo) needs no parser: picocli's set-up of the
+        // whole command tree was a quarter of a second of every start (docs/BENCHMARKS.md, B6)
+        if (args.length == 0 || (args.length == 1 && args[0].equals("--demo"))) {
+            BqMetadataCacheApplication service = new BqMetadataCacheApplication();
+            service.demo = args.length == 1;
+            System.exit(service.serve());
         }
         System.exit(new CommandLine(new BqMetadataCacheApplication()).execute(args));
     }
