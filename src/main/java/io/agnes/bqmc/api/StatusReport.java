@@ -121,7 +121,8 @@ public class StatusReport {
         }
         List<RunRecord> runs = history.newest(LAST_RUNS);
         if (rows != null && rows.bytes() <= WHOLE_ANSWER_BYTES) {
-            Answer out = new Answer((int) rows.bytes() + 8192);
+            // the verdicts, commas and the rest of the answer: about 25 bytes a table and a few kB
+            Answer out = new Answer((int) rows.bytes() + 32 * rows.size() + 8192);
             KeptRows source = new KeptRows(rows, filter, cachedTables.freshSince(now));
             try (JsonGenerator json = JSON.createGenerator(out)) {
                 head(json, now);

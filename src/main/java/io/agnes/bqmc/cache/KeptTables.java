@@ -81,7 +81,7 @@ public final class KeptTables {
             return ids.length;
         }
 
-        /** The rows' JSON, verdicts aside: about what an answer of them takes. */
+        /** The rows' JSON, verdicts aside: a little less than an answer of them takes. */
         public long bytes() {
             return bytes;
         }
@@ -161,6 +161,7 @@ public final class KeptTables {
         List<Row> rows = new ArrayList<>(before == null ? 1024 : before.size());
         CachedTables.Fingerprint fingerprint = CachedTables.Fingerprint.EMPTY;
         long bytes = 0;
+        long held = 0;
         Fragment out = new Fragment();
         try (CachedTables.Cursor cursor = tables.open(now)) {
             while (cursor.next()) {
@@ -169,8 +170,9 @@ public final class KeptTables {
                 Integer at = before == null ? null : before.positions.get(id);
                 byte[] fragment = at != null && before.versions[at] == version ? before.fragments[at]
                         : out.render(cursor.table());
-                bytes += fragment.length + ROW_OVERHEAD_BYTES;
-                if (bytes > budget) {
+                bytes += fragment.length;
+                held += fragment.length + ROW_OVERHEAD_BYTES;
+                if (held > budget) {
                     kept = null;
                     overBudget = new OverBudget(rows.size() + 1L, readAt);
                     return null;
