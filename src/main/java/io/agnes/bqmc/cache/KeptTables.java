@@ -161,7 +161,6 @@ public final class KeptTables {
         List<Row> rows = new ArrayList<>(before == null ? 1024 : before.size());
         CachedTables.Fingerprint fingerprint = CachedTables.Fingerprint.EMPTY;
         long bytes = 0;
-        long held = 0;
         Fragment out = new Fragment();
         try (CachedTables.Cursor cursor = tables.open(now)) {
             while (cursor.next()) {
@@ -171,8 +170,7 @@ public final class KeptTables {
                 byte[] fragment = at != null && before.versions[at] == version ? before.fragments[at]
                         : out.render(cursor.table());
                 bytes += fragment.length;
-                held += fragment.length + ROW_OVERHEAD_BYTES;
-                if (held > budget) {
+                if (bytes + (rows.size() + 1L) * ROW_OVERHEAD_BYTES > budget) {
                     kept = null;
                     overBudget = new OverBudget(rows.size() + 1L, readAt);
                     return null;

@@ -1,33 +1,27 @@
 package io.agnes.bqmc.cache;
 
 import java.sql.Connection;
-import java.sql.PreparedStatement;
 import java.sql.SQLException;
-import java.sql.Statement;
+import java.util.ArrayList;
 import java.util.Collection;
+import java.util.List;
 
 import io.agnes.bqmc.bigquery.TableMetadata;
-import org.duckdb.DuckDBAppender;
-import org.duckdb.DuckDBConnection;
+import io.agnes.bqmc.db.DuckDbStage;
 
 /**
- * The two writes of contract section 3 on DuckDB, for a batch of any size at a fixed cost: the
- * rows go through DuckDB's appender into a temporary table of this connection, and two
- * statements of constant text upsert them from there. DuckDB parses and plans a statement
- * anew every time it is prepared; a multi-row {@code VALUES} statement with eight parameters a
- * row cost more to prepare than to run, and a run's writer spent about as much CPU as its 32
- * lookup threads together (docs/BENCHMARKS.md, B10). Everything happens in the caller's transaction: a rollback also
- * takes back the staged rows (and the temporary table, if this transaction created it).
+ * The two writes of contract section 3 on DuckDB, for a batch of any size at a fixed cost,
+ * staged through the appender ({@link DuckDbStage}) and upserted by two statements of constant
+ * text. Without it a run's writer spent about as much CPU preparing statements as its 32 lookup
+ * threads together (docs/BENCHMARKS.md, B10).
  */
 final class StagedDuckDbWrites {
 
     private static final String STAGE = "bqmc_cache_stage";
 
-    private static final String CREATE_STAGE = "CREATE TEMP TABLE IF NOT EXISTS " + STAGE + """
-             (
-                ok BOOLEAN, table_id VARCHAR, "rows" BIGINT, size_bytes BIGINT, partition_by VARCHAR,
-                clustered_by VARCHAR, entity_type VARCHAR, known_columns VARCHAR, error_msg VARCHAR
-            )""";
+    private static final String COLUMNS = """
+            ok BOOLEAN, table_id VARCHAR, "rows" BIGINT, size_bytes BIGINT, partition_by VARCHAR,
+            clustered_by VARCHAR, entity_type VARCHAR, known_columns VARCHAR, error_msg VARCHAR""";
 
     // what a success sets and a failure moves: CacheUpserts' ON CONFLICT clauses, the same on both paths
     private static final String UPSERT_SUCCESSES = """
@@ -47,12 +41,14 @@ final class StagedDuckDbWrites {
 
     /** Writes one row per entry (their table ids distinct) inside the transaction {@code tx} holds. */
     static void write(Connection tx, Collection<CacheEntry> entries, String at) throws SQLException {
-        try (Statement s = tx.createStatement()) {
-            s.execute(CREATE_STAGE);
+        List<String> upserts = new ArrayList<>(2);
+        if (entries.stream().anyMatch(CacheEntry::isSuccess)) {
+            upserts.add(UPSERT_SUCCESSES);
         }
-        boolean anySuccess = false;
-        boolean anyFailure = false;
-        try (DuckDBAppender stage = tx.unwrap(DuckDBConnection.class).createAppender("temp", "main", STAGE)) {
+        if (!entries.stream().allMatch(CacheEntry::isSuccess)) {
+            upserts.add(UPSERT_FAILURES);
+        }
+        DuckDbStage.write(tx, STAGE, COLUMNS, stage -> {
             for (CacheEntry e : entries) {
                 TableMetadata m = e.metadata();
                 stage.beginRow()
@@ -66,26 +62,7 @@ final class StagedDuckDbWrites {
                         .append(m == null ? null : CacheUpserts.json(m.knownColumns()))
                         .append(e.isSuccess() ? null : CacheUpserts.cut(e.error()))
                         .endRow();
-                anySuccess |= e.isSuccess();
-                anyFailure |= !e.isSuccess();
             }
-        }
-        if (anySuccess) {
-            upsert(tx, UPSERT_SUCCESSES, at);
-        }
-        if (anyFailure) {
-            upsert(tx, UPSERT_FAILURES, at);
-        }
-        // empty for the next batch on this connection; a rollback empties it too
-        try (Statement s = tx.createStatement()) {
-            s.execute("DELETE FROM " + STAGE);
-        }
-    }
-
-    private static void upsert(Connection tx, String sql, String at) throws SQLException {
-        try (PreparedStatement ps = tx.prepareStatement(sql)) {
-            ps.setString(1, at);
-            ps.executeUpdate();
-        }
+        }, at, upserts);
     }
 }
