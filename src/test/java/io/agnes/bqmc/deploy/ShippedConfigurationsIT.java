@@ -104,17 +104,8 @@ class ShippedConfigurationsIT {
         String run = DeploymentFilesTest.matchOne(dockerfile, "(?m)^RUN (cd /tmp && .*ArchiveClassesAtExit.*)$");
         Path tmp = Files.createDirectories(dir.resolve("tmp"));
         // /tmp/... first: the test's own directory is under /tmp as well
-        String local = localise(run.replace("/tmp/", tmp + "/").replace("cd /tmp ", "cd " + tmp + " ")
-                .replace("MANAGEMENT_PORT=19876", "MANAGEMENT_PORT=" + FreePorts.next())
-                .replace("PORT=18080", "PORT=" + FreePorts.next()));
-        ProcessBuilder training = new ProcessBuilder("sh", "-c", local).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("cds-training-run.log").toFile());
-        training.environment().putAll(imageEnv);
-        training.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":"
-                + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
-        Process p = training.start();
-        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("the training run stops by itself").isTrue();
-        assertThat(p.exitValue()).as(Files.readString(dir.resolve("cds-training-run.log"))).isZero();
+        runTraining(localise(run.replace("/tmp/", tmp + "/").replace("cd /tmp ", "cd " + tmp + " ")), imageEnv,
+                "cds-training-run.log");
         Path archive = dir.resolve("bq-metadata-cache.jsa");
         assertThat(archive).isNotEmptyFile();
         assertThat(tmp.resolve("data")).as("the demo's files removed").doesNotExist();
@@ -205,15 +196,26 @@ class ShippedConfigurationsIT {
         String line = DeploymentFilesTest.matchOne(unit, "(?m)^ExecStartPre=-/bin/sh -c '(.*)'$");
         assertThat(unit).contains("CacheDirectory=bq-metadata-cache");
         Files.createDirectories(Path.of(localise("/var/cache/bq-metadata-cache")));
-        String script = localise(line.replace("$$", "$"))
-                .replace("MANAGEMENT_PORT=19876", "MANAGEMENT_PORT=" + FreePorts.next())
+        runTraining(localise(line.replace("$$", "$")), env, "exec-start-pre.log");
+    }
+
+    /**
+     * A shipped file's class-data sharing training, run here by the shell as its builder or systemd
+     * runs it: its fixed ports (18080, 19876) made free ones, {@code java} on the PATH; it must end
+     * by itself within 120 s and exit 0.
+     */
+    private void runTraining(String script, Map<String, String> env, String logName) throws Exception {
+        String local = script.replace("MANAGEMENT_PORT=19876", "MANAGEMENT_PORT=" + FreePorts.next())
                 .replace("PORT=18080", "PORT=" + FreePorts.next());
-        ProcessBuilder pre = new ProcessBuilder("/bin/sh", "-c", script).redirectErrorStream(true)
-                .redirectOutput(dir.resolve("exec-start-pre.log").toFile());
-        pre.environment().putAll(env);
-        Process p = pre.start();
-        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as("ExecStartPre ends by itself").isTrue();
-        assertThat(p.exitValue()).as(Files.readString(dir.resolve("exec-start-pre.log"))).isZero();
+        Path log = dir.resolve(logName);
+        ProcessBuilder training = new ProcessBuilder("/bin/sh", "-c", local).redirectErrorStream(true)
+                .redirectOutput(log.toFile());
+        training.environment().putAll(env);
+        training.environment().put("PATH", Path.of(System.getProperty("java.home"), "bin") + ":"
+                + System.getenv().getOrDefault("PATH", "/usr/bin:/bin"));
+        Process p = training.start();
+        assertThat(p.waitFor(120, java.util.concurrent.TimeUnit.SECONDS)).as(logName + ": ends by itself").isTrue();
+        assertThat(p.exitValue()).as(Files.readString(log)).isZero();
     }
 
     private static String readIfExists(Path file) throws java.io.IOException {
