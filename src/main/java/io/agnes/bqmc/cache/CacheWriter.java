@@ -14,6 +14,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeoutException;
+import java.util.function.BooleanSupplier;
 import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
@@ -27,9 +28,9 @@ import org.apache.camel.support.service.ServiceSupport;
 /**
  * Writes cache entries in batches, on a writer thread of its own: a lookup thread hands its
  * entry over and goes on to the next lookup, and the entry's future completes once it is
- * committed. Whatever queued up while one transaction ran goes into the next, and when entries
- * come one behind the other the writer waits for more ({@link #GAP_NANOS}, {@link #LINGER_NANOS}).
- * A commit per row, on the lookup threads, made DuckDB's commit the bottleneck of a run
+ * committed. Whatever queued up while one transaction ran goes into the next, and while more of a
+ * run's entries are on their way the writer waits for them ({@link #LINGER_NANOS} at most). A
+ * commit per row, on the lookup threads, made DuckDB's commit the bottleneck of a run
  * (docs/BENCHMARKS.md); this way the lookups never wait for the database and batches grow by
  * themselves when the writes fall behind. A failed batch is retried row by row, so one bad row
  * fails only itself.
@@ -42,15 +43,13 @@ public class CacheWriter extends ServiceSupport {
     static final int MAX_BATCH = 500;
 
     /**
-     * While entries keep coming at most this far apart, the writer waits for the next one before
-     * it writes. A run's lookups end one every millisecond or so, and an idle writer would
-     * otherwise take each as it comes: a transaction per few tables, whose fixed cost (its
-     * statements, the commit) took as much CPU as the lookups themselves (docs/BENCHMARKS.md,
-     * B10). An entry with none behind it (a single refresh) does not wait.
+     * The longest an entry waits for others of its run to join its transaction. A transaction has a
+     * fixed cost (on DuckDB about 5 ms of CPU: its statements and the commit), and a run's entries
+     * come a few milliseconds apart at high concurrency, tens of milliseconds apart at the default
+     * one: written as they come, a run at concurrency 4 spent that cost on every table
+     * (docs/BENCHMARKS.md). The run says when none of its tables is still on its way, and its last
+     * entries are then written at once.
      */
-    static final long GAP_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
-
-    /** The longest an entry waits for others to join its transaction. */
     static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
     /**
@@ -59,42 +58,55 @@ public class CacheWriter extends ServiceSupport {
      */
     static final int MAX_QUEUED = 4 * MAX_BATCH;
 
-    private static final Pending STOP = new Pending(null, Fence.NONE, false);
+    private static final Pending STOP = new Pending(null, Fence.NONE, () -> false);
 
     private final DataSource dataSource;
     private final Dialect dialect;
     private final LinkedBlockingQueue<Pending> queue = new LinkedBlockingQueue<>(MAX_QUEUED);
     /** The writer's one thread (Camel's, in production); the loop runs on it from start to stop. */
     private final ExecutorService thread;
+    private final long lingerNanos;
     private Future<?> writer;
 
     public CacheWriter(Database database, ExecutorService thread) {
+        this(database, thread, LINGER_NANOS);
+    }
+
+    /** @param lingerNanos the longest an entry waits for others of its run ({@link #LINGER_NANOS}) */
+    CacheWriter(Database database, ExecutorService thread, long lingerNanos) {
         this.dataSource = database;
         this.dialect = database.dialect();
         this.thread = thread;
+        this.lingerNanos = lingerNanos;
     }
 
-    /** @param stream whether more entries of the same stream (a run's) are likely to follow: worth waiting for */
-    private record Pending(CacheEntry entry, Fence fence, boolean stream, CompletableFuture<Void> committed) {
-        Pending(CacheEntry entry, Fence fence, boolean stream) {
-            this(entry, fence, stream, new CompletableFuture<>());
+    /** @param moreComing whether more entries of the same run are on their way now: worth waiting for */
+    private record Pending(CacheEntry entry, Fence fence, BooleanSupplier moreComing, CompletableFuture<Void> committed) {
+        Pending(CacheEntry entry, Fence fence, BooleanSupplier moreComing) {
+            this(entry, fence, moreComing, new CompletableFuture<>());
         }
     }
 
-    /** Queues one entry of a run's stream, written without a fence. */
+    private static final BooleanSupplier NONE_COMING = () -> false;
+
+    /** Queues one entry of a run with more on their way, written without a fence. */
     public CompletableFuture<Void> submit(CacheEntry entry) {
-        return submit(entry, Fence.NONE, true);
+        return submit(entry, Fence.NONE, () -> true);
     }
 
     /**
      * Queues one entry, written only while {@code fence} lets it; the future completes once it is
      * committed, or with why not.
      *
-     * @param stream a run's entry (the writer may wait for more to join its transaction); false for a
-     *               single table's, whose caller waits for the commit (an API request, a change event)
+     * @param moreComing whether more entries of the same run are on their way, asked when the writer
+     *                   takes this entry: while they are, it may wait for them to join this one's
+     *                   transaction. Asked then rather than told now: of two entries handed over
+     *                   together, the one that says "more" may arrive after the run's last. Null
+     *                   for a single table's, whose caller waits for the commit (an API request, a
+     *                   change event): written at once, with whatever is queued already
      */
-    public CompletableFuture<Void> submit(CacheEntry entry, Fence fence, boolean stream) {
-        Pending p = new Pending(entry, fence, stream);
+    public CompletableFuture<Void> submit(CacheEntry entry, Fence fence, BooleanSupplier moreComing) {
+        Pending p = new Pending(entry, fence, moreComing == null ? NONE_COMING : moreComing);
         if (!isRunAllowed()) {
             p.committed().completeExceptionally(new SQLException("the cache writer is stopped"));
             return p.committed();
@@ -203,13 +215,12 @@ public class CacheWriter extends ServiceSupport {
             if (!stop) {
                 batch.add(first);
             }
-            // a run's entry with another already behind it: a stream, worth waiting for; a single
-            // table's (its caller waits: an API request, a change event) is written at once, with
-            // whatever is queued already
-            boolean coming = first.stream() && !queue.isEmpty();
-            long until = System.nanoTime() + LINGER_NANOS;
+            // while the newest entry says more of its run are on their way, wait for them; once one
+            // says none is (the run's last for now, or a single table's), write what is queued
+            boolean waiting = !stop && first.moreComing().getAsBoolean();
+            long until = System.nanoTime() + lingerNanos;
             while (!stop && batch.size() < MAX_BATCH) {
-                Pending p = coming ? next(until) : queue.poll();
+                Pending p = waiting ? next(until) : queue.poll();
                 if (p == null) {
                     break;
                 }
@@ -217,6 +228,7 @@ public class CacheWriter extends ServiceSupport {
                     stop = true;
                 } else {
                     batch.add(p);
+                    waiting = p.moreComing().getAsBoolean();
                 }
             }
             if (!batch.isEmpty()) {
@@ -237,13 +249,13 @@ public class CacheWriter extends ServiceSupport {
         }
     }
 
-    /** The next entry, if one is queued or comes within {@link #GAP_NANOS} (and before {@code until}). */
+    /** The next entry, if one is queued or comes before {@code until}. */
     private Pending next(long until) {
         Pending p = queue.poll();
         if (p != null) {
             return p;
         }
-        long wait = Math.min(GAP_NANOS, until - System.nanoTime());
+        long wait = until - System.nanoTime();
         if (wait <= 0) {
             return null;
         }

@@ -36,6 +36,9 @@ public class CacheWriteStep extends AsyncProcessorSupport {
     @Override
     public boolean process(Exchange exchange, AsyncCallback callback) {
         TableRefresh refresh = RefreshSteps.table(exchange);
+        if (!refresh.single() && refresh.reachesTheWriter()) {
+            pending.reachedTheWriter(); // once, though a write that conflicted comes here again
+        }
         if (refresh.fencedOff() || !refresh.mayGoOn()) {
             callback.done(true);
             return true;
@@ -43,7 +46,8 @@ public class CacheWriteStep extends AsyncProcessorSupport {
         // The exchange goes on once the entry is committed, on the writer's thread: the rest of
         // the table's route, and, for the table that completes a split, the tail of the whole
         // run (summary, history row, the API's answer) run there.
-        writer.submit(refresh.cacheEntry(), refresh.run().lease().fence(), !refresh.single()).whenComplete((ok, failure) -> {
+        writer.submit(refresh.cacheEntry(), refresh.run().lease().fence(),
+                refresh.single() ? null : pending::runTablesOnTheirWay).whenComplete((ok, failure) -> {
             if (failure != null) {
                 exchange.setException(failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure);

@@ -5,6 +5,7 @@ import java.util.Collection;
 import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * The tables a run (or a single refresh) has taken on and not yet written. If the service
@@ -17,6 +18,8 @@ public class PendingTables {
     public static final String INTERRUPTED = "refresh interrupted: the service stopped before this table was refreshed";
 
     private final ConcurrentHashMap<String, Integer> pending = new ConcurrentHashMap<>();
+    /** Tables of the run in flight taken on and not yet at the cache writer: its entries still to come. */
+    private final AtomicInteger beforeTheWriter = new AtomicInteger();
     /** When the run in flight started, or null between runs. */
     private volatile Instant runStartedAt;
 
@@ -27,6 +30,7 @@ public class PendingTables {
      */
     public void run(Instant startedAt) {
         runStartedAt = startedAt;
+        beforeTheWriter.set(0);
     }
 
     /** When the run in flight started, or null; forgotten once asked at a stop. */
@@ -42,6 +46,22 @@ public class PendingTables {
 
     public void add(String tableId) {
         pending.merge(tableId, 1, Integer::sum);
+    }
+
+    /** A table of the run in flight is taken on: its entry is on its way to the cache writer. */
+    public void addRunTable(String tableId) {
+        add(tableId);
+        beforeTheWriter.incrementAndGet();
+    }
+
+    /** One of the run's tables reached the cache writer (written or given up). */
+    public void reachedTheWriter() {
+        beforeTheWriter.decrementAndGet();
+    }
+
+    /** Whether tables of the run are still on their way to the cache writer: worth its waiting for. */
+    public boolean runTablesOnTheirWay() {
+        return beforeTheWriter.get() > 0;
     }
 
     public void done(String tableId) {

@@ -153,7 +153,7 @@ public class RefreshSteps {
     public void beginTable(Exchange exchange) {
         RunInfo run = exchange.getProperty(SingleFlightRoutePolicy.RUN, RunInfo.class);
         RegistryRow row = exchange.getMessage().getBody(RegistryRow.class);
-        pending.add(row.id());
+        pending.addRunTable(row.id());
         TableRefresh refresh = new TableRefresh(row, run);
         Span runSpan = exchange.getProperty(RUN_SPAN, Span.class);
         refresh.span(tableSpan(row.id(), run, runSpan == null ? Context.current() : Context.root().with(runSpan)));

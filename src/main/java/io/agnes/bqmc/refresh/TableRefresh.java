@@ -28,6 +28,7 @@ public final class TableRefresh {
     private String error;
     private String kind;
     private boolean fencedOff;
+    private boolean atTheWriter;
     private long totalNanos;
     /** The table's trace span (a no-op one when traces are off). */
     private io.opentelemetry.api.trace.Span span = io.opentelemetry.api.trace.Span.getInvalid();
@@ -55,6 +56,13 @@ public final class TableRefresh {
 
     RunInfo run() {
         return run;
+    }
+
+    /** True the first time only: a write redelivered after a conflict reaches the writer again. */
+    boolean reachesTheWriter() {
+        boolean first = !atTheWriter;
+        atTheWriter = true;
+        return first;
     }
 
     /** A single-table refresh, not one table of a run. */

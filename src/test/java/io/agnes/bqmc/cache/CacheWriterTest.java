@@ -21,6 +21,7 @@ import com.zaxxer.hikari.HikariDataSource;
 import io.agnes.bqmc.bigquery.TableMetadata;
 import io.agnes.bqmc.db.Database;
 import io.agnes.bqmc.db.Dialect;
+import io.agnes.bqmc.db.Fence;
 import io.agnes.bqmc.support.TestService;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -29,8 +30,9 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The writer on its own, against a real DuckDB file: what queues up while a transaction runs
- * goes into the next one, entries that come close together share one, the later entry for a table wins, one bad entry fails only itself,
- * and a stop commits everything queued before it returns.
+ * goes into the next one, entries that come close together share one, a run's entries wait for the
+ * others on their way and its last for now does not, the later entry for a table wins, one bad entry
+ * fails only itself, and a stop commits everything queued before it returns.
  */
 class CacheWriterTest {
 
@@ -137,6 +139,41 @@ class CacheWriterTest {
         // a few transactions of up to 200 ms each (one per entry, or per few, without waiting for the next)
         assertThat(dataSource.connections.get()).isBetween(2, 12);
         assertThat(row("r199")).containsEntry("rows", 199L);
+    }
+
+    @Test
+    void aRunsEntriesWaitForTheOthersOnTheirWayAndItsLastForNowIsWrittenAtOnce() throws Exception {
+        dataSource.open.countDown();
+        // a linger far longer than the test: whatever is written before it ends, the run's signal wrote
+        CacheWriter patient = new CacheWriter(Database.using(dataSource),
+                java.util.concurrent.Executors.newSingleThreadExecutor(), TimeUnit.SECONDS.toNanos(60));
+        patient.start();
+        try {
+            java.util.concurrent.atomic.AtomicInteger onTheirWay = new java.util.concurrent.atomic.AtomicInteger(2);
+            CompletableFuture<Void> first = patient.submit(ok("slow1", 1), Fence.NONE, () -> onTheirWay.get() > 0);
+            // more of the run are on their way: no transaction yet, however long they take
+            assertThat(dataSource.firstAsked.await(300, TimeUnit.MILLISECONDS)).isFalse();
+            onTheirWay.decrementAndGet();
+            CompletableFuture<Void> second = patient.submit(ok("slow2", 2), Fence.NONE, () -> onTheirWay.get() > 0);
+            assertThat(dataSource.firstAsked.await(300, TimeUnit.MILLISECONDS)).isFalse();
+            // the run's last: none on its way any more
+            onTheirWay.decrementAndGet();
+            CompletableFuture<Void> last = patient.submit(ok("slow3", 3), Fence.NONE, () -> onTheirWay.get() > 0);
+            CompletableFuture.allOf(first, second, last).get(10, TimeUnit.SECONDS);
+            assertThat(dataSource.connections.get()).isEqualTo(1);
+
+            // an entry that says "more" after the last had gone (handed over together, arrived later)
+            // is not left waiting: the writer asks when it takes it
+            patient.submit(ok("late", 5), Fence.NONE, () -> onTheirWay.get() > 0).get(10, TimeUnit.SECONDS);
+            assertThat(dataSource.connections.get()).isEqualTo(2);
+
+            // a single table's entry (its caller waits for the commit) does not wait either
+            patient.submit(ok("single", 4), Fence.NONE, null).get(10, TimeUnit.SECONDS);
+            assertThat(dataSource.connections.get()).isEqualTo(3);
+            assertThat(row("slow3")).containsEntry("rows", 3L);
+        } finally {
+            patient.stop();
+        }
     }
 
     @Test
