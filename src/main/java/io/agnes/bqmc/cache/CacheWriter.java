@@ -52,6 +52,9 @@ public class CacheWriter extends ServiceSupport {
      */
     static final long LINGER_NANOS = TimeUnit.MILLISECONDS.toNanos(200);
 
+    /** How often a waiting writer asks again whether more are on their way. */
+    private static final long RECHECK_NANOS = TimeUnit.MILLISECONDS.toNanos(20);
+
     /**
      * Entries waiting at most: when the database falls this far behind, a lookup thread waits
      * to hand its entry over (back-pressure) rather than the queue growing with the run.
@@ -217,10 +220,11 @@ public class CacheWriter extends ServiceSupport {
             }
             // while the newest entry says more of its run are on their way, wait for them; once one
             // says none is (the run's last for now, or a single table's), write what is queued
-            boolean waiting = !stop && first.moreComing().getAsBoolean();
+            BooleanSupplier moreComing = first.moreComing();
+            boolean waiting = !stop && moreComing.getAsBoolean();
             long until = System.nanoTime() + lingerNanos;
             while (!stop && batch.size() < MAX_BATCH) {
-                Pending p = waiting ? next(until) : queue.poll();
+                Pending p = waiting ? next(until, moreComing) : queue.poll();
                 if (p == null) {
                     break;
                 }
@@ -228,7 +232,8 @@ public class CacheWriter extends ServiceSupport {
                     stop = true;
                 } else {
                     batch.add(p);
-                    waiting = p.moreComing().getAsBoolean();
+                    moreComing = p.moreComing();
+                    waiting = moreComing.getAsBoolean();
                 }
             }
             if (!batch.isEmpty()) {
@@ -249,23 +254,27 @@ public class CacheWriter extends ServiceSupport {
         }
     }
 
-    /** The next entry, if one is queued or comes before {@code until}. */
-    private Pending next(long until) {
+    /**
+     * The next entry, if one is queued or comes before {@code until} while {@code moreComing} still
+     * says so: a table of the run given up on its way (its run fenced off) never comes, and the
+     * others need not wait for it.
+     */
+    private Pending next(long until, BooleanSupplier moreComing) {
         Pending p = queue.poll();
-        if (p != null) {
-            return p;
+        while (p == null) {
+            long wait = Math.min(RECHECK_NANOS, until - System.nanoTime());
+            if (wait <= 0 || !moreComing.getAsBoolean()) {
+                return queue.poll();
+            }
+            try {
+                p = queue.poll(wait, TimeUnit.NANOSECONDS);
+            } catch (InterruptedException e) {
+                // write what is taken; the next take ends the loop
+                Thread.currentThread().interrupt();
+                return null;
+            }
         }
-        long wait = until - System.nanoTime();
-        if (wait <= 0) {
-            return null;
-        }
-        try {
-            return queue.poll(wait, TimeUnit.NANOSECONDS);
-        } catch (InterruptedException e) {
-            // write what is taken; the next take ends the loop
-            Thread.currentThread().interrupt();
-            return null;
-        }
+        return p;
     }
 
     /** One transaction per fence: the entries of one run, those of single refreshes, and so on. */

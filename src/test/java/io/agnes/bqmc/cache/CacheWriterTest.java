@@ -170,6 +170,20 @@ class CacheWriterTest {
             // a single table's entry (its caller waits for the commit) does not wait either
             patient.submit(ok("single", 4), Fence.NONE, null).get(10, TimeUnit.SECONDS);
             assertThat(dataSource.connections.get()).isEqualTo(3);
+
+            // more were on their way, then the run gave them up without a write (fenced off): no waiting for them
+            onTheirWay.set(1);
+            CountDownLatch asked = new CountDownLatch(1);
+            CompletableFuture<Void> before = patient.submit(ok("before", 6), Fence.NONE, () -> {
+                asked.countDown();
+                return onTheirWay.get() > 0;
+            });
+            // the writer took it and, more being on their way then, waits
+            assertThat(asked.await(10, TimeUnit.SECONDS)).isTrue();
+            onTheirWay.decrementAndGet();
+            // written long before the minute's linger ends, or this fails
+            before.get(10, TimeUnit.SECONDS);
+            assertThat(dataSource.connections.get()).isEqualTo(4);
             assertThat(row("slow3")).containsEntry("rows", 3L);
         } finally {
             patient.stop();
