@@ -13,9 +13,9 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
-import java.util.concurrent.TimeUnit;
 
 import javax.sql.DataSource;
 
@@ -61,7 +61,10 @@ public class CacheWriter extends ServiceSupport {
      */
     static final int MAX_QUEUED = 4 * MAX_BATCH;
 
-    private static final Pending STOP = new Pending(null, Fence.NONE, () -> false);
+    /** For an entry with none of its run behind it (a single table's): written at once, with whatever is queued. */
+    public static final BooleanSupplier NOTHING_MORE = () -> false;
+
+    private static final Pending STOP = new Pending(null, Fence.NONE, NOTHING_MORE);
 
     private final DataSource dataSource;
     private final Dialect dialect;
@@ -90,8 +93,6 @@ public class CacheWriter extends ServiceSupport {
         }
     }
 
-    private static final BooleanSupplier NONE_COMING = () -> false;
-
     /** Queues one entry of a run with more on their way, written without a fence. */
     public CompletableFuture<Void> submit(CacheEntry entry) {
         return submit(entry, Fence.NONE, () -> true);
@@ -104,12 +105,12 @@ public class CacheWriter extends ServiceSupport {
      * @param moreComing whether more entries of the same run are on their way, asked when the writer
      *                   takes this entry: while they are, it may wait for them to join this one's
      *                   transaction. Asked then rather than told now: of two entries handed over
-     *                   together, the one that says "more" may arrive after the run's last. Null
-     *                   for a single table's, whose caller waits for the commit (an API request, a
-     *                   change event): written at once, with whatever is queued already
+     *                   together, the one that says "more" may arrive after the run's last.
+     *                   {@link #NOTHING_MORE} for a single table's, whose caller waits for the commit
+     *                   (an API request, a change event)
      */
     public CompletableFuture<Void> submit(CacheEntry entry, Fence fence, BooleanSupplier moreComing) {
-        Pending p = new Pending(entry, fence, moreComing == null ? NONE_COMING : moreComing);
+        Pending p = new Pending(entry, fence, moreComing);
         if (!isRunAllowed()) {
             p.committed().completeExceptionally(new SQLException("the cache writer is stopped"));
             return p.committed();
@@ -221,10 +222,9 @@ public class CacheWriter extends ServiceSupport {
             // while the newest entry says more of its run are on their way, wait for them; once one
             // says none is (the run's last for now, or a single table's), write what is queued
             BooleanSupplier moreComing = first.moreComing();
-            boolean waiting = !stop && moreComing.getAsBoolean();
             long until = System.nanoTime() + lingerNanos;
             while (!stop && batch.size() < MAX_BATCH) {
-                Pending p = waiting ? next(until, moreComing) : queue.poll();
+                Pending p = next(until, moreComing);
                 if (p == null) {
                     break;
                 }
@@ -233,7 +233,6 @@ public class CacheWriter extends ServiceSupport {
                 } else {
                     batch.add(p);
                     moreComing = p.moreComing();
-                    waiting = moreComing.getAsBoolean();
                 }
             }
             if (!batch.isEmpty()) {
@@ -255,9 +254,9 @@ public class CacheWriter extends ServiceSupport {
     }
 
     /**
-     * The next entry, if one is queued or comes before {@code until} while {@code moreComing} still
-     * says so: a table of the run given up on its way (its run fenced off) never comes, and the
-     * others need not wait for it.
+     * The next entry: one already queued, or one that comes before {@code until} while the newest
+     * entry's {@code moreComing} says more are on their way (asked again every
+     * {@link #RECHECK_NANOS}: a table of the run given up on its way, its run fenced off, never comes).
      */
     private Pending next(long until, BooleanSupplier moreComing) {
         Pending p = queue.poll();

@@ -47,7 +47,7 @@ public class CacheWriteStep extends AsyncProcessorSupport {
         // the table's route, and, for the table that completes a split, the tail of the whole
         // run (summary, history row, the API's answer) run there.
         writer.submit(refresh.cacheEntry(), refresh.run().lease().fence(),
-                refresh.single() ? null : pending::runTablesOnTheirWay).whenComplete((ok, failure) -> {
+                refresh.single() ? CacheWriter.NOTHING_MORE : pending::runTablesOnTheirWay).whenComplete((ok, failure) -> {
             if (failure != null) {
                 exchange.setException(failure instanceof CompletionException && failure.getCause() != null
                         ? failure.getCause() : failure);

@@ -168,7 +168,7 @@ class CacheWriterTest {
             assertThat(dataSource.connections.get()).isEqualTo(2);
 
             // a single table's entry (its caller waits for the commit) does not wait either
-            patient.submit(ok("single", 4), Fence.NONE, null).get(10, TimeUnit.SECONDS);
+            patient.submit(ok("single", 4), Fence.NONE, CacheWriter.NOTHING_MORE).get(10, TimeUnit.SECONDS);
             assertThat(dataSource.connections.get()).isEqualTo(3);
 
             // more were on their way, then the run gave them up without a write (fenced off): no waiting for them
